@@ -1,0 +1,197 @@
+"""The `methodlint` command."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from methodlint import __version__
+from methodlint.config import Config, ConfigError, discover_config, load_config
+from methodlint.diagnostics import Diagnostic
+from methodlint.files import PathError
+from methodlint.output import FORMATTERS
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _explain(code: str) -> str:
+    from methodlint.registry import all_rules, matches
+
+    found = [r for r in matches(code) if r.code == code.upper() or r.name == code.lower()]
+    if not found:
+        raise click.UsageError(f"no rule {code!r}; see methodlint --list-rules")
+    rule = found[0]
+    flags = [rule.severity.value]
+    if not rule.default_on:
+        flags.append("opt-in")
+    if rule.preview:
+        flags.append("preview")
+    if rule.fixable:
+        flags.append("fixable")
+    _ = all_rules
+    doc = rule.documentation()
+    body = "\n\n".join(f"## {heading}\n{text}" for heading, text in doc.items())
+    return f"# {rule.code} {rule.name} ({', '.join(flags)})\n\n{rule.summary}\n\n{body}\n"
+
+
+def _list_rules() -> str:
+    from methodlint.registry import all_rules
+
+    lines = [f"{'code':<7}{'name':<34}{'severity':<9}{'default':<9}{'preview':<9}fixable"]
+    for rule in all_rules():
+        lines.append(
+            f"{rule.code:<7}{rule.name:<34}{rule.severity.value:<9}"
+            f"{'on' if rule.default_on else 'off':<9}{'yes' if rule.preview else 'no':<9}"
+            f"{'yes' if rule.fixable else 'no'}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--select", help="Rules to run: codes, prefixes (ML1), names or ALL.")
+@click.option("--extend-select", help="Rules to run besides the selected ones.")
+@click.option("--ignore", help="Rules not to run.")
+@click.option("--preview", is_flag=True, default=None, help="Also run rules still in preview.")
+@click.option(
+    "--output-format",
+    type=click.Choice(["concise", "full", "json", "sarif", "github", "gitlab"]),
+    help="How to print findings (default: concise).",
+)
+@click.option("--output-file", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to use."
+)
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--stdin-filename", help="The path to report for standard input (-).")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Say more; tracebacks for internal errors.")
+@click.version_option(__version__, "--version", prog_name="methodlint")
+def main(
+    paths: tuple[str, ...],
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    preview: bool | None,
+    output_format: str | None,
+    output_file: str | None,
+    exit_zero: bool,
+    statistics: bool,
+    config_path: str | None,
+    isolated: bool,
+    jobs: int | None,
+    stdin_filename: str | None,
+    explain: str | None,
+    list_rules: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Check HTTP call sites in Python code against HTTP method semantics (RFC 9110).
+
+    PATHS are files and folders to check (default: the current folder); - reads standard
+    input. Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+    """
+    try:
+        if explain:
+            click.echo(_explain(explain), nl=False)
+            return
+        if list_rules:
+            click.echo(_list_rules(), nl=False)
+            return
+        config = _load(config_path, isolated).with_options(
+            select=_split(select),
+            extend_select=_split(extend_select),
+            ignore=_split(ignore),
+            preview=preview,
+            output_format=output_format,
+        )
+        code = _run(paths, config, jobs, stdin_filename, output_file, statistics, quiet, verbose)
+    except ConfigError as error:
+        click.echo(f"methodlint: configuration error: {error}", err=True)
+        sys.exit(2)
+    except PathError as error:
+        click.echo(f"methodlint: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.ClickException:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"methodlint: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(2)
+    sys.exit(0 if exit_zero else code)
+
+
+def _load(config_path: str | None, isolated: bool) -> Config:
+    if isolated:
+        return Config()
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise ConfigError(f"configuration file {config_path!r} does not exist")
+        return load_config(path)
+    return discover_config()
+
+
+def _run(
+    paths: tuple[str, ...],
+    config: Config,
+    jobs: int | None,
+    stdin_filename: str | None,
+    output_file: str | None,
+    statistics: bool,
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    from methodlint.runner import lint_paths
+
+    formatter = FORMATTERS.get(config.output_format)
+    if formatter is None:
+        raise click.UsageError(
+            f"output format {config.output_format!r} is not available yet; "
+            f"use one of: {', '.join(FORMATTERS)}"
+        )
+    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    report = lint_paths(list(paths), config, jobs=jobs, stdin=stdin, stdin_filename=stdin_filename)
+    for where, reason in report.files_skipped:
+        click.echo(f"methodlint: skipped {where}: {reason}", err=True)
+    text = _statistics(report.diagnostics) if statistics else formatter(report.diagnostics)
+    if output_file:
+        Path(output_file).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if (not quiet and config.output_format == "concise") or verbose:
+        count = len(report.diagnostics)
+        files = report.files_checked
+        if count:
+            click.echo(
+                f"Found {count} problem{'s' if count != 1 else ''} "
+                f"in {files} file{'s' if files != 1 else ''} checked.",
+                err=True,
+            )
+        else:
+            click.echo(f"All checks passed ({files} file{'s' if files != 1 else ''}).", err=True)
+    return 1 if report.diagnostics else 0
+
+
+def _statistics(diagnostics: list[Diagnostic]) -> str:
+    counts: dict[tuple[str, str], int] = {}
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.name)
+        counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{count:>6}  {code}  {name}\n" for (code, name), count in ordered)

@@ -1,0 +1,270 @@
+"""Configuration: `[tool.methodlint]` found, read and checked strictly, in one place."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "venv",
+    "__pypackages__",
+    "__pycache__",
+    "_build",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "*.egg-info",
+)
+
+DEFAULT_MAX_FILE_SIZE = 1_000_000
+
+
+class ConfigError(Exception):
+    """A configuration the user must fix: methodlint exits 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration. Field names are the kebab-case keys in snake case."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    preview: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    output_format: str = "concise"
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    idempotency_headers: tuple[str, ...] = ()
+    precondition_headers: tuple[str, ...] = ()
+    retry_decorators: tuple[str, ...] = ()
+    http_modules: tuple[tuple[str, str], ...] = ()
+    extra_methods: tuple[str, ...] = ()
+    idempotent_methods: tuple[str, ...] = ()
+    retry_safe_urls: tuple[str, ...] = ()
+    # Where patterns are relative to: the configuration file's folder, or the current one.
+    root: Path = field(default_factory=Path.cwd, compare=False)
+    source: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, root: Path | None = None, source: Path | None = None
+    ) -> Config:
+        """Build a configuration from `[tool.methodlint]` keys (kebab or snake case)."""
+        values: dict[str, Any] = {}
+        where = f" in {source}" if source else ""
+        for raw_key, value in data.items():
+            key = raw_key.replace("_", "-")
+            spec = _KEYS.get(key)
+            if spec is None:
+                raise ConfigError(f"unknown key {raw_key!r}{where}{_suggest(key, _KEYS)}")
+            values[key.replace("-", "_")] = spec(raw_key, value, where)
+        config = cls(**values)
+        if root is not None:
+            config = replace(config, root=root)
+        if source is not None:
+            config = replace(config, source=source)
+        config.check_codes()
+        return config
+
+    def check_codes(self) -> None:
+        """Raise ConfigError for a selector that names no rule."""
+        from methodlint.registry import check_selector
+
+        where = f" in {self.source}" if self.source else ""
+        for key, selectors in (
+            ("select", self.select or ()),
+            ("extend-select", self.extend_select),
+            ("ignore", self.ignore),
+        ):
+            for selector in selectors:
+                problem = check_selector(selector)
+                if problem:
+                    raise ConfigError(f"{key}{where}: {problem}")
+        for pattern, codes in self.per_file_ignores:
+            for selector in codes:
+                problem = check_selector(selector)
+                if problem:
+                    raise ConfigError(f"per-file-ignores[{pattern!r}]{where}: {problem}")
+
+    def with_options(self, **options: Any) -> Config:
+        """This configuration with command-line options (already checked) on top."""
+        given = {k: v for k, v in options.items() if v is not None}
+        config = replace(self, **given)
+        config.check_codes()
+        return config
+
+    @property
+    def extra_method_names(self) -> frozenset[str]:
+        return frozenset(m.upper() for m in self.extra_methods + self.idempotent_methods)
+
+    @property
+    def idempotent_method_names(self) -> frozenset[str]:
+        return frozenset(m.upper() for m in self.idempotent_methods)
+
+
+def _suggest(word: str, choices: Mapping[str, object] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_error(key: str, expected: str, value: object, where: str) -> ConfigError:
+    return ConfigError(f"{key}{where} must be {expected}, not {type(value).__name__} ({value!r})")
+
+
+def _str_list(key: str, value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise _type_error(key, "a list of strings", value, where)
+    for item in value:
+        if not isinstance(item, str):
+            raise _type_error(key, "a list of strings", value, where)
+    return tuple(value)
+
+
+def _bool(key: str, value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _type_error(key, "true or false", value, where)
+    return value
+
+
+def _positive_int(key: str, value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _type_error(key, "a positive integer (bytes)", value, where)
+    return value
+
+
+def _output_format(key: str, value: object, where: str) -> str:
+    if not isinstance(value, str) or value not in OUTPUT_FORMATS:
+        raise ConfigError(
+            f"{key}{where} must be one of {', '.join(OUTPUT_FORMATS)}, not {value!r}"
+            + (_suggest(value, list(OUTPUT_FORMATS)) if isinstance(value, str) else "")
+        )
+    return value
+
+
+def _per_file_ignores(
+    key: str, value: object, where: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise _type_error(key, "a table of pattern = [codes]", value, where)
+    return tuple(
+        (pattern, _str_list(f"{key}[{pattern!r}]", codes, where))
+        for pattern, codes in value.items()
+    )
+
+
+def _http_modules(key: str, value: object, where: str) -> tuple[tuple[str, str], ...]:
+    from methodlint.facts import LIBRARIES
+
+    if not isinstance(value, dict):
+        raise _type_error(key, 'a table of module = "library"', value, where)
+    result = []
+    for module, library in value.items():
+        if library not in LIBRARIES:
+            raise ConfigError(
+                f"{key}[{module!r}]{where} must name one of {', '.join(LIBRARIES)}, "
+                f"not {library!r}"
+                + (_suggest(library, list(LIBRARIES)) if isinstance(library, str) else "")
+            )
+        result.append((module, library))
+    return tuple(result)
+
+
+def _methods(key: str, value: object, where: str) -> tuple[str, ...]:
+    methods = _str_list(key, value, where)
+    for method in methods:
+        if not method or not all(c.isalnum() or c in "-_!#$%&'*+.^`|~" for c in method):
+            raise ConfigError(f"{key}{where}: {method!r} is not a valid HTTP method token")
+    return methods
+
+
+_KEYS = {
+    "select": _str_list,
+    "extend-select": _str_list,
+    "ignore": _str_list,
+    "preview": _bool,
+    "per-file-ignores": _per_file_ignores,
+    "exclude": _str_list,
+    "extend-exclude": _str_list,
+    "respect-gitignore": _bool,
+    "output-format": _output_format,
+    "max-file-size": _positive_int,
+    "idempotency-headers": _str_list,
+    "precondition-headers": _str_list,
+    "retry-decorators": _str_list,
+    "http-modules": _http_modules,
+    "extra-methods": _methods,
+    "idempotent-methods": _methods,
+    "retry-safe-urls": _str_list,
+}
+assert set(_KEYS) == {f.name.replace("_", "-") for f in fields(Config)} - {"root", "source"}
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The first pyproject.toml with a `[tool.methodlint]` table, from `start` upwards."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                raise
+            if "methodlint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+
+
+def load_config(path: Path) -> Config:
+    """Read `[tool.methodlint]` from one pyproject.toml (an empty table when it has none)."""
+    path = path.resolve()
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("methodlint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.methodlint] in {path} must be a table")
+    return Config.from_mapping(table, root=path.parent, source=path)
+
+
+def discover_config(start: Path | None = None) -> Config:
+    """The configuration that applies from `start` (default: the current directory)."""
+    start = (start or Path.cwd()).resolve()
+    found = find_config_file(start)
+    if found is None:
+        return Config(root=start)
+    return load_config(found)

@@ -1,0 +1,292 @@
+"""Linting one file: pre-filter, limits, parse, facts, rules, suppressions.
+
+Every failure while analysing one file becomes a diagnostic for that file (ML001-ML003);
+nothing here ends the run. LibCST is imported only when a file passes the pre-filter.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import tokenize
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from methodlint import suppress
+from methodlint.config import Config
+from methodlint.diagnostics import Diagnostic, Span
+from methodlint.facts import FileFacts
+from methodlint.libraries import HTTP_MODULES, RETRY_MODULES
+from methodlint.registry import all_rules, selected_rules
+from methodlint.rule import Rule, RuleSettings
+
+REPORT_URL = "https://github.com/methodlint/methodlint/issues"
+
+# CPython itself refuses more than 200 nested brackets; LibCST's native parser crashes the
+# process a few thousand levels deep, so deeper files are never handed to it.
+MAX_NESTING = 200
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What a worker needs to lint a file; plain data, so it pickles."""
+
+    codes: frozenset[str]
+    max_file_size: int
+    http_modules: tuple[tuple[str, str], ...] = ()
+    extra_modules: tuple[str, ...] = ()
+    rules: RuleSettings = field(default_factory=RuleSettings)
+
+    @classmethod
+    def from_config(cls, config: Config) -> EngineSettings:
+        rules = selected_rules(config.select, config.extend_select, config.ignore, config.preview)
+        decorator_modules = tuple(d.split(".")[0] for d in config.retry_decorators)
+        return cls(
+            codes=frozenset(r.code for r in rules),
+            max_file_size=config.max_file_size,
+            http_modules=config.http_modules,
+            extra_modules=tuple(m for m, _ in config.http_modules) + decorator_modules,
+            rules=RuleSettings.from_config(config),
+        )
+
+
+# -- pre-filter ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreFilter:
+    """A byte-level test: does the file import an HTTP or retry library (or a configured
+    module)? A substring search first; an import statement's match confirms it."""
+
+    names: tuple[bytes, ...]
+    statement: re.Pattern[bytes]
+
+    @classmethod
+    def for_modules(cls, extra: Iterable[str] = ()) -> PreFilter:
+        modules = sorted({*HTTP_MODULES, *RETRY_MODULES, *extra})
+        names = tuple(m.encode() for m in modules)
+        alternatives = b"|".join(re.escape(n) for n in names)
+        statement = re.compile(
+            rb"^[ \t]*(?:from[ \t]+(?:" + alternatives + rb")\b"
+            rb"|import[ \t]+(?:[^\n#;]*[ \t,])?(?:" + alternatives + rb")\b)",
+            re.MULTILINE,
+        )
+        return cls(names, statement)
+
+    def __call__(self, data: bytes) -> bool:
+        if not any(name in data for name in self.names):
+            return False
+        return self.statement.search(data) is not None
+
+
+# -- the analysis of one file -------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _in_big_stack(function: Callable[[], _T]) -> _T:
+    """Run `function` in a thread with a large stack and recursion limit: LibCST's visitors
+    recurse once per nesting level of the tree."""
+    result: list[_T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(function())
+        except BaseException as caught:
+            error.append(caught)
+
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, 30_000))
+    try:
+        threading.stack_size(512 * 1024 * 1024)
+        thread = threading.Thread(target=target, name="methodlint-file")
+        thread.start()
+    finally:
+        threading.stack_size(old_size)
+    thread.join()
+    sys.setrecursionlimit(old_limit)
+    if error:
+        raise error[0]
+    return result[0]
+
+
+class FileLinter:
+    """Lints files with one set of rules; one instance per process."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.prefilter = PreFilter.for_modules(settings.extra_modules)
+        self.rules: list[Rule] = [
+            rule(settings.rules)
+            for rule in all_rules()
+            if rule.code in settings.codes and not rule.engine_reported
+        ]
+
+    def file_diagnostic(
+        self, code: str, path: str, message: str, span: Span | None = None
+    ) -> list[Diagnostic]:
+        if code not in self.settings.codes:
+            return []
+        rule = _rule(code)
+        span = span or Span(1, 1, 1, 1)
+        return [
+            Diagnostic(
+                code=rule.code,
+                name=rule.name,
+                message=message,
+                hint=rule.hint,
+                severity=rule.severity,
+                path=path,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+            )
+        ]
+
+    def lint_bytes(
+        self, data: bytes, path: str, codes: frozenset[str] | None = None
+    ) -> list[Diagnostic]:
+        """Lint one file's content; `codes` narrows the rules (per-file ignores)."""
+        if not self.prefilter(data):
+            return []
+        if suppress.SKIP_FILE.search(data):
+            return []
+        diagnostics = self._lint(data, path)
+        if codes is not None:
+            diagnostics = [d for d in diagnostics if d.code in codes]
+        return sorted(diagnostics, key=Diagnostic.sort_key)
+
+    def _lint(self, data: bytes, path: str) -> list[Diagnostic]:
+        if len(data) > self.settings.max_file_size:
+            return self.file_diagnostic(
+                "ML003",
+                path,
+                f"file is {len(data):,} bytes, larger than max-file-size "
+                f"({self.settings.max_file_size:,}); not analysed",
+            )
+        if b"\0" in data:
+            return self.file_diagnostic("ML002", path, "file contains NUL bytes")
+        try:
+            source = decode(data)
+        except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+            return self.file_diagnostic("ML002", path, f"cannot decode file: {error}")
+        if _too_deep(data, source):
+            return self.file_diagnostic(
+                "ML003",
+                path,
+                f"brackets nested more than {MAX_NESTING} levels deep; not analysed",
+            )
+        try:
+            return _in_big_stack(lambda: self._analyse(source, path))
+        except RecursionError:
+            return self.file_diagnostic(
+                "ML003",
+                path,
+                "expressions nested too deeply to analyse (RecursionError); "
+                f"please report this at {REPORT_URL}",
+            )
+        except Exception as error:
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            return self.file_diagnostic(
+                "ML003",
+                path,
+                f"internal error while analysing this file ({detail}); "
+                f"please report this at {REPORT_URL}",
+            )
+
+    def _analyse(self, source: str, path: str) -> list[Diagnostic]:
+        import libcst as cst
+
+        from methodlint.calls import build_facts
+
+        try:
+            module = cst.parse_module(source)
+        except cst.ParserSyntaxError as error:
+            line, column = error.raw_line, error.raw_column + 1
+            message = str(error.message).strip().rstrip(".")
+            return self.file_diagnostic(
+                "ML001",
+                path,
+                f"syntax error: {message}",
+                Span(line, column, line, column + 1),
+            )
+        calls, tokens = build_facts(module, dict(self.settings.http_modules))
+        if not calls and not tokens:
+            return []
+        facts = FileFacts(path=path, calls=tuple(calls), method_tokens=tuple(tokens))
+        diagnostics: dict[tuple[str, Span, str], Diagnostic] = {}
+        for rule in self.rules:
+            for finding in rule.check_file(facts):
+                span = finding.span
+                diagnostic = Diagnostic(
+                    code=rule.code,
+                    name=rule.name,
+                    message=finding.message,
+                    hint=finding.hint if finding.hint is not None else rule.hint,
+                    severity=rule.severity,
+                    path=path,
+                    line=span.line,
+                    column=span.column,
+                    end_line=span.end_line,
+                    end_column=span.end_column,
+                    fix=finding.fix,
+                )
+                # A request built once and sent twice is reported once.
+                diagnostics.setdefault((rule.code, span, finding.message), diagnostic)
+        return suppress.apply(source, diagnostics.values())
+
+
+def _rule(code: str) -> type[Rule]:
+    for rule in all_rules():
+        if rule.code == code:
+            return rule
+    raise KeyError(code)
+
+
+def decode(data: bytes) -> str:
+    """Decode Python source as the interpreter would (PEP 263 cookie, BOM); strict."""
+    import io
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+_BRACKETS = bytes(range(256)).translate(None, b"()[]{}")
+
+
+def _too_deep(data: bytes, source: str) -> bool:
+    """True when brackets nest deeper than MAX_NESTING (screened by bytes, confirmed by
+    tokens so that brackets inside strings do not count)."""
+    only = data.translate(None, _BRACKETS)
+    if len(only) <= 2 * MAX_NESTING:
+        return False
+    depth = deepest = 0
+    for byte in only:
+        if byte in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    if deepest <= MAX_NESTING:
+        return False
+    import io
+
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.OP:
+                if token.string in "([{":
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        return True
+                elif token.string in ")]}":
+                    depth -= 1
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return False

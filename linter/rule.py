@@ -1,0 +1,94 @@
+"""The rule API: a rule reads facts and reports findings; the engine turns them into diagnostics.
+
+A rule is a `Rule` subclass in its own module of `methodlint.rules` (or registered by a plugin
+through the `methodlint.rules` entry point group). Its class docstring is its documentation, in
+the sections of `SECTIONS`; `VALID` and `INVALID` hold example sources that the test-suite runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from methodlint.config import Config
+from methodlint.diagnostics import Fix, Severity, Span
+from methodlint.facts import FileFacts, HttpCall, MethodToken
+
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule reports: where, what is wrong, and optionally a fix."""
+
+    span: Span
+    message: str
+    hint: str | None = None
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """The configuration a rule may read, resolved once per run."""
+
+    extra_methods: frozenset[str] = frozenset()
+    idempotent_methods: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, config: Config) -> RuleSettings:
+        return cls(config.extra_method_names, config.idempotent_method_names)
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and override checks."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]  # one line, for --list-rules and the README table
+    hint: ClassVar[str] = ""
+    default_on: ClassVar[bool] = True
+    preview: ClassVar[bool] = False
+    fixable: ClassVar[bool] = False
+    # Rules whose findings the engine itself reports (files it could not check).
+    engine_reported: ClassVar[bool] = False
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: RuleSettings) -> None:
+        self.settings = settings
+
+    def check_call(self, call: HttpCall) -> Iterable[Finding]:
+        return ()
+
+    def check_method_token(self, token: MethodToken) -> Iterable[Finding]:
+        return ()
+
+    def check_file(self, facts: FileFacts) -> Iterator[Finding]:
+        """Every finding of this rule in one file; the default dispatches per fact."""
+        for call in facts.calls:
+            yield from self.check_call(call)
+        for token in facts.method_tokens:
+            yield from self.check_method_token(token)
+
+    @classmethod
+    def documentation(cls) -> dict[str, str]:
+        """The docstring's sections, by heading."""
+        return parse_sections(cls.__doc__ or "")
+
+
+_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+
+
+def parse_sections(doc: str) -> dict[str, str]:
+    import inspect
+
+    text = inspect.cleandoc(doc)
+    sections: dict[str, str] = {}
+    matches = list(_HEADING.finditer(text))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        sections[match.group(1)] = text[match.end() : end].strip()
+    return sections

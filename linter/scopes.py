@@ -1,0 +1,402 @@
+"""One pass over a module: scopes, name bindings and call sites, without metadata providers.
+
+The visitor records what each name is bound to in each scope (imports, assignments, `with`
+targets, parameters, functions, classes) and every call with the scope it runs in. Nothing
+is resolved here: `calls.py` evaluates the recorded expressions afterwards, so a binding made
+after its use in the source (a module-level session used inside a function defined earlier)
+resolves as Python would at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+
+@dataclass(eq=False)
+class Binding:
+    """What one statement binds a name to. `kind` says how to read `node`:
+
+    import: `qualname`; assign / with: `node` is the value expression; param: `node` is the
+    `Param`; annotation: `node` is an annotation expression; def: `node` is the `FunctionDef`
+    and `inner` its scope; class: `cls`; unknown: anything methodlint does not follow.
+    """
+
+    kind: str
+    scope: Scope
+    node: cst.CSTNode | None = None
+    qualname: str | None = None
+    inner: Scope | None = None
+    cls: ClassInfo | None = None
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    scope: Scope  # the class body
+    outer: Scope  # where the class statement is
+    # `self.x = value` in any method: attribute name -> (value, method scope).
+    self_attributes: dict[str, list[tuple[cst.BaseExpression, Scope]]] = field(default_factory=dict)
+    methods: dict[str, Binding] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # module, class, function, lambda, comprehension
+    parent: Scope | None
+    qualname: str
+    is_async: bool = False
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    global_names: set[str] = field(default_factory=set)
+    nonlocal_names: set[str] = field(default_factory=set)
+    cls: ClassInfo | None = None  # for class bodies: the class; for methods: their class
+    self_name: str | None = None  # a method's first parameter
+    node: cst.CSTNode | None = None
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        target = self
+        if name in self.global_names:
+            target = self.module()
+        elif name in self.nonlocal_names:
+            outer = self.parent
+            while outer is not None and outer.kind == "class":
+                outer = outer.parent
+            target = outer or self.module()
+        self_bindings = target.bindings.setdefault(name, [])
+        self_bindings.append(binding)
+
+    def module(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def function(self) -> Scope | None:
+        """The nearest enclosing function scope (itself for a function)."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind not in ("function", "module"):
+            scope = scope.parent
+        return scope if scope is not None and scope.kind == "function" else None
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    conditional: bool  # inside an if/for/while/try handler/match of its function
+
+
+@dataclass(eq=False)
+class Mutation:
+    """`name[key] = value`, `name |= ...` or `del name[key]` on a plain name."""
+
+    name: str
+    scope: Scope
+    key: cst.BaseExpression | None
+    value: cst.BaseExpression | None
+    conditional: bool
+
+
+class ScopeVisitor(cst.CSTVisitor):
+    """Builds scopes, bindings, call sites and dict mutations in one walk."""
+
+    def __init__(self) -> None:
+        self.module_scope = Scope("module", None, "")
+        self.scope = self.module_scope
+        self.calls: list[CallSite] = []
+        self.mutations: list[Mutation] = []
+        self.classes: list[ClassInfo] = []
+        self._conditional = [0]
+
+    # -- scopes ---------------------------------------------------------------------------
+
+    def _push(self, scope: Scope) -> None:
+        self.scope = scope
+        if scope.kind == "function":
+            self._conditional.append(0)
+
+    def _pop(self) -> None:
+        assert self.scope.parent is not None
+        if self.scope.kind == "function":
+            self._conditional.pop()
+        self.scope = self.scope.parent
+
+    def _qualname(self, name: str) -> str:
+        base = self.scope.qualname
+        return f"{base}.{name}" if base else name
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        outer = self.scope
+        body = Scope("class", outer, self._qualname(node.name.value), node=node)
+        info = ClassInfo(node.name.value, node, body, outer)
+        body.cls = info
+        self.classes.append(info)
+        outer.bind(node.name.value, Binding("class", outer, node, cls=info))
+        self._push(body)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        outer = self.scope
+        inner = Scope(
+            "function",
+            outer,
+            self._qualname(node.name.value),
+            is_async=node.asynchronous is not None,
+            node=node,
+        )
+        binding = Binding("def", outer, node, inner=inner)
+        outer.bind(node.name.value, binding)
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        if outer.kind == "class" and outer.cls is not None:
+            inner.cls = outer.cls
+            outer.cls.methods[node.name.value] = binding
+            is_static = any(
+                get_full_name_for_node(d.decorator) in ("staticmethod", "classmethod")
+                for d in node.decorators
+            )
+            if ordered and not is_static:
+                inner.self_name = ordered[0].name.value
+        every = [*ordered, *params.kwonly_params]
+        if isinstance(params.star_arg, cst.Param):
+            every.append(params.star_arg)
+        if params.star_kwarg is not None:
+            every.append(params.star_kwarg)
+        for param in every:
+            inner.bind(param.name.value, Binding("param", inner, param))
+        self._push(inner)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        inner = Scope("lambda", self.scope, self._qualname("<lambda>"), node=node)
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            inner.bind(param.name.value, Binding("unknown", inner))
+        self._push(inner)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._pop()
+
+    def _visit_comprehension(self, node: cst.CSTNode) -> None:
+        self._push(Scope("comprehension", self.scope, self.scope.qualname, node=node))
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._visit_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._visit_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._visit_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._visit_comprehension(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._pop()
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._pop()
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._pop()
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._pop()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target, Binding("unknown", self.scope))
+
+    # -- conditional depth ----------------------------------------------------------------
+
+    # If, while, for, match and exception handlers make a branch conditional.
+
+    def visit_If(self, node: cst.If) -> None:
+        self._conditional[-1] += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._conditional[-1] -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self._conditional[-1] += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._conditional[-1] -= 1
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self._conditional[-1] += 1
+
+    def leave_Match(self, original_node: cst.Match) -> None:
+        self._conditional[-1] -= 1
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._conditional[-1] += 1
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        if original_node.name is not None:
+            self._bind_target(original_node.name.name, Binding("unknown", self.scope))
+        self._conditional[-1] -= 1
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._conditional[-1] += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        if original_node.name is not None:
+            self._bind_target(original_node.name.name, Binding("unknown", self.scope))
+        self._conditional[-1] -= 1
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, Binding("unknown", self.scope))
+        self._conditional[-1] += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._conditional[-1] -= 1
+
+    # -- bindings -------------------------------------------------------------------------
+
+    def _bind_target(self, target: cst.CSTNode, binding: Binding) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, binding)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, Binding("unknown", self.scope))
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, Binding("unknown", self.scope))
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = get_full_name_for_node(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.scope.bind(
+                    alias.asname.name.value, Binding("import", self.scope, qualname=full)
+                )
+            else:
+                top = full.split(".")[0]
+                self.scope.bind(top, Binding("import", self.scope, qualname=top))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = get_full_name_for_node(node.module) if node.module is not None else None
+        relative = bool(node.relative)
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            bound = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound = alias.asname.name.value
+            if relative or module is None:
+                self.scope.bind(bound, Binding("unknown", self.scope))
+            else:
+                self.scope.bind(bound, Binding("import", self.scope, qualname=f"{module}.{name}"))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assign(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign(node.target, node.value)
+        elif isinstance(node.target, cst.Name):
+            self.scope.bind(
+                node.target.value,
+                Binding("annotation", self.scope, node.annotation.annotation),
+            )
+
+    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, Binding("assign", self.scope, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
+            if (
+                values is not None
+                and len(values) == len(target.elements)
+                and not any(isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
+            ):
+                for t, v in zip(target.elements, values, strict=True):
+                    self._assign(t.value, v.value)
+            else:
+                self._bind_target(target, Binding("unknown", self.scope))
+        elif isinstance(target, cst.Attribute):
+            self._assign_attribute(target, value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            key = None
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                key = target.slice[0].slice.value
+            self.mutations.append(
+                Mutation(target.value.value, self.scope, key, value, self._conditional[-1] > 0)
+            )
+
+    def _assign_attribute(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
+        function = self.scope
+        if (
+            isinstance(target.value, cst.Name)
+            and function.cls is not None
+            and function.self_name is not None
+            and target.value.value == function.self_name
+        ):
+            function.cls.self_attributes.setdefault(target.attr.value, []).append((value, function))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.bind(node.target.value, Binding("unknown", self.scope))
+            self.mutations.append(
+                Mutation(node.target.value, self.scope, None, None, self._conditional[-1] > 0)
+            )
+        elif isinstance(node.target, cst.Attribute):
+            self._assign_attribute(node.target, node.target)  # rebinding: no longer one value
+
+    def visit_Del(self, node: cst.Del) -> None:
+        target = node.target
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.mutations.append(
+                Mutation(target.value.value, self.scope, None, None, self._conditional[-1] > 0)
+            )
+        else:
+            self._bind_target(target, Binding("unknown", self.scope))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        scope = self.scope
+        while scope.kind == "comprehension" and scope.parent is not None:
+            scope = scope.parent
+        if isinstance(node.target, cst.Name):
+            scope.bind(node.target.value, Binding("assign", scope, node.value))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            target = node.asname.name
+            if isinstance(target, cst.Name):
+                self.scope.bind(target.value, Binding("with", self.scope, node.item))
+            else:
+                self._bind_target(target, Binding("unknown", self.scope))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.scope.global_names.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scope.nonlocal_names.update(item.name.value for item in node.names)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self.scope.bind(node.name.value, Binding("unknown", self.scope))
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self.scope.bind(node.name.value, Binding("unknown", self.scope))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = self.scope.function()
+        if function is not None and node.value is not None:
+            function.returns.append(node.value)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(CallSite(node, self.scope, self._conditional[-1] > 0))

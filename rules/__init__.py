@@ -1,0 +1,1 @@
+"""methodlint's rules, one module each; discovered, never listed by hand."""

@@ -1,0 +1,63 @@
+"""ML101: a GET request that carries content."""
+
+from __future__ import annotations
+
+from methodlint.diagnostics import Severity
+from methodlint.rules._body import BodyOnMethodRule
+
+
+class GetWithBody(BodyOnMethodRule):
+    """
+    ## What it does
+    Flags a GET request that sends content: a `json=` other than `None`, or a `data=`,
+    `files=`, `content=` or `body=` that is not `None` or an empty literal, or a positional
+    body argument where the signature has one. Reported at the body argument. Query
+    parameters (`params=`, `requests.get(url, {"q": 1})`, urllib3 `fields=`) are not content.
+
+    ## Why is this bad?
+    Content in a GET request has no defined semantics (RFC 9110 §9.3.1): a client SHOULD NOT
+    generate it. Proxies, caches and servers may drop the body, reject the request, or ignore
+    the body when they compute the cache key, so two different queries share one cached
+    answer. requests, aiohttp, urllib3 and urllib send it without complaint, so the mistake
+    survives until it reaches a proxy in production.
+
+    ## Example
+    ```python
+    import requests
+
+    requests.get("https://api.example.com/search", json={"q": "shoes"})
+    ```
+
+    ## Use instead
+    ```python
+    import requests
+
+    requests.get("https://api.example.com/search", params={"q": "shoes"})
+    # or, when the query is too large for a URL, a POST to a query endpoint
+    requests.post("https://api.example.com/search", json={"q": "shoes"})
+    ```
+
+    ## References
+    - RFC 9110 §9.3.1 (GET)
+    - RFC 9110 §9.2.1 (safe methods)
+    """
+
+    code = "ML101"
+    name = "get-with-body"
+    severity = Severity.WARNING
+    summary = "A GET request that carries content"
+    hint = "Send the data as query parameters (params=), or use POST for a request with content"
+    method = "GET"
+    VALID = (
+        "import requests\nrequests.get('https://x.test/s', params={'q': 1})\n",
+        "import requests\nrequests.get('https://x.test/s', {'q': 1})\n",
+        "import requests\nrequests.get('https://x.test/s', json=None, data=b'')\n",
+        "import urllib3\nurllib3.request('GET', 'https://x.test/s', fields={'q': '1'})\n",
+        "cache = {}\ncache.get('k', data=1)\n",
+    )
+    INVALID = (
+        "import requests\nrequests.get('https://x.test/s', json={'q': 1})\n",
+        "import requests as rq\nrq.request('GET', 'https://x.test/s', data='q=1')\n",
+        "import httpx\nhttpx.request('GET', 'https://x.test/s', json={})\n",
+        "import urllib.request\nurllib.request.Request('https://x.test/', b'x', method='GET')\n",
+    )

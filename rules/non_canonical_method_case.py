@@ -1,0 +1,90 @@
+"""ML402: a registered method not in upper case where the library sends it as written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from methodlint.diagnostics import Edit, Fix, Severity
+from methodlint.facts import MethodToken
+from methodlint.methods import is_registered
+from methodlint.rule import Finding, Rule
+
+# A plain string literal: optional u/r prefix, one kind of quote, no escapes.
+_PLAIN_LITERAL = re.compile(r"""(?is)^([ur]?)('|")([^'"\\]*)\2$""")
+
+
+class NonCanonicalMethodCase(Rule):
+    """
+    ## What it does
+    Flags a registered HTTP method written in other than upper case where the library uses
+    the string as written: http.client `request()`/`putrequest()`,
+    `urllib.request.Request(method=...)` and urllib3 `urlopen()`. requests, httpx, aiohttp,
+    urllib3's `request()` and aiohttp_retry upper-case the method themselves and are not
+    reported. `"post".upper()` is upper case.
+
+    The fix upper-cases a literal written in the method position. It is not offered for a
+    constant (other code may compare it as written).
+
+    ## Why is this bad?
+    Method names are case-sensitive (RFC 9110 §9.1): `get` is not `GET`. A server may answer
+    405 or 501, a proxy may reject the request, and logic that compares methods (retry
+    policies, caches) does not recognise it.
+
+    ## Example
+    ```python
+    import http.client
+
+    conn = http.client.HTTPSConnection("api.example.com")
+    conn.request("post", "/orders", body=payload)
+    ```
+
+    ## Use instead
+    ```python
+    import http.client
+
+    conn = http.client.HTTPSConnection("api.example.com")
+    conn.request("POST", "/orders", body=payload)
+    ```
+
+    ## References
+    - RFC 9110 §9.1 (method names are case-sensitive)
+    """
+
+    code = "ML402"
+    name = "non-canonical-method-case"
+    severity = Severity.ERROR
+    summary = "A method not in upper case where the library sends it as written"
+    hint = "Write the method in upper case"
+    fixable = True
+    VALID = (
+        "import requests\nrequests.request('post', 'https://x.test/')\n",
+        "import http.client\nc = http.client.HTTPConnection('x.test')\nc.request('POST', '/')\n",
+        "import http.client\nc = http.client.HTTPConnection('x.test')\n"
+        "c.request('post'.upper(), '/')\n",
+    )
+    INVALID = (
+        "import http.client\nc = http.client.HTTPConnection('x.test')\nc.request('post', '/')\n",
+        "from urllib.request import Request\nRequest('https://x.test/', method='put')\n",
+        "import urllib3\np = urllib3.PoolManager()\np.urlopen('Get', 'https://x.test/')\n",
+    )
+
+    def check_method_token(self, token: MethodToken) -> Iterator[Finding]:
+        if not token.verbatim or token.upper_called:
+            return
+        value = token.value
+        if value == value.upper() or not is_registered(value, self.settings.extra_methods):
+            return
+        canonical = value.upper()
+        fix = None
+        match = _PLAIN_LITERAL.match(token.source)
+        if match is not None and not token.constant:
+            prefix, quote, _ = match.groups()
+            content = f"{prefix}{quote}{canonical}{quote}"
+            fix = Fix(f"Upper-case the method to {canonical!r}", (Edit(token.span, content),))
+        yield Finding(
+            token.span,
+            f"{value!r} is sent as written by {token.client}; HTTP methods are "
+            f"case-sensitive, the server expects {canonical!r}",
+            fix=fix,
+        )
