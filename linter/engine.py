@@ -6,6 +6,7 @@ nothing here ends the run. LibCST is imported only when a file passes the pre-fi
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import threading
@@ -210,6 +211,17 @@ class FileLinter:
         except cst.ParserSyntaxError as error:
             line, column = error.raw_line, error.raw_column + 1
             message = str(error.message).strip().rstrip(".")
+            # CPython's parser names the problem better ("expected ':'") and points at the
+            # line it is on; LibCST's is used when CPython accepts the file (newer syntax).
+            try:
+                ast.parse(source)
+            except SyntaxError as python_error:
+                if python_error.lineno:
+                    line = python_error.lineno
+                    column = max(python_error.offset or 1, 1)
+                    message = python_error.msg
+            except (ValueError, RecursionError, MemoryError):
+                pass
             return self.file_diagnostic(
                 "ML001",
                 path,
