@@ -71,7 +71,7 @@ class PreFilter:
         names = tuple(m.encode() for m in modules)
         alternatives = b"|".join(re.escape(n) for n in names)
         statement = re.compile(
-            rb"^[ \t]*(?:from[ \t]+(?:" + alternatives + rb")\b"
+            rb"^(?:\xef\xbb\xbf)?[ \t\f]*(?:from[ \t]+(?:" + alternatives + rb")\b"
             rb"|import[ \t]+(?:[^\n#;]*[ \t,])?(?:" + alternatives + rb")\b)",
             re.MULTILINE,
         )
