@@ -76,22 +76,26 @@ class Config:
     def from_mapping(
         cls, data: Mapping[str, Any], *, root: Path | None = None, source: Path | None = None
     ) -> Config:
-        """Build a configuration from `[tool.methodlint]` keys (kebab or snake case)."""
+        """Build a configuration from `[tool.methodlint]` keys (kebab-case)."""
         values: dict[str, Any] = {}
         where = f" in {source}" if source else ""
         for raw_key, value in data.items():
-            key = raw_key.replace("_", "-")
+            key = raw_key
             spec = _KEYS.get(key)
             if spec is None:
-                raise ConfigError(f"unknown key {raw_key!r}{where}{_suggest(key, _KEYS)}")
+                # Keys are kebab-case, as in ruff: `extend_select` is a typo of `extend-select`.
+                suggestion = _suggest(key.replace("_", "-"), _KEYS)
+                raise ConfigError(f"unknown key {raw_key!r}{where}{suggestion}")
             values[key.replace("-", "_")] = spec(raw_key, value, where)
         config = cls(**values)
         if root is not None:
             config = replace(config, root=root)
         if source is not None:
             config = replace(config, source=source)
-        config.check_codes()
         return config
+
+    def __post_init__(self) -> None:
+        self.check_codes()
 
     def check_codes(self) -> None:
         """Raise ConfigError for a selector that names no rule."""
@@ -116,9 +120,7 @@ class Config:
     def with_options(self, **options: Any) -> Config:
         """This configuration with command-line options (already checked) on top."""
         given = {k: v for k, v in options.items() if v is not None}
-        config = replace(self, **given)
-        config.check_codes()
-        return config
+        return replace(self, **given)
 
     @property
     def extra_method_names(self) -> frozenset[str]:
@@ -199,7 +201,10 @@ def _http_modules(key: str, value: object, where: str) -> tuple[tuple[str, str],
 def _methods(key: str, value: object, where: str) -> tuple[str, ...]:
     methods = _str_list(key, value, where)
     for method in methods:
-        if not method or not all(c.isalnum() or c in "-_!#$%&'*+.^`|~" for c in method):
+        # RFC 9110 §9.1: a method is a token of visible ASCII characters.
+        if not method or not all(
+            c.isascii() and (c.isalnum() or c in "-_!#$%&'*+.^`|~") for c in method
+        ):
             raise ConfigError(f"{key}{where}: {method!r} is not a valid HTTP method token")
     return methods
 

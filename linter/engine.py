@@ -156,8 +156,6 @@ class FileLinter:
         """Lint one file's content; `codes` narrows the rules (per-file ignores)."""
         if not self.prefilter(data):
             return []
-        if suppress.SKIP_FILE.search(data):
-            return []
         diagnostics = self._lint(data, path)
         if codes is not None:
             diagnostics = [d for d in diagnostics if d.code in codes]
@@ -177,6 +175,8 @@ class FileLinter:
             source = decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as error:
             return self.file_diagnostic("ML002", path, f"cannot decode file: {error}")
+        if suppress.SKIP_FILE.search(data) and suppress.skips_file(source):
+            return []
         if _too_deep(data, source):
             return self.file_diagnostic(
                 "ML003",

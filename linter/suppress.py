@@ -17,6 +17,20 @@ _NOQA = re.compile(
 )
 _IGNORE = re.compile(r"#\s*methodlint:\s*ignore\[(?P<codes>[^\]]*)\]")
 SKIP_FILE = re.compile(rb"#\s*methodlint:\s*skip-file\b")
+_SKIP_FILE_COMMENT = re.compile(r"#\s*methodlint:\s*skip-file\b")
+
+
+def skips_file(source: str) -> bool:
+    """True when a comment (not a string) says `# methodlint: skip-file`."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and _SKIP_FILE_COMMENT.match(token.string):
+                return True
+    except (tokenize.TokenError, SyntaxError):
+        return any(
+            _SKIP_FILE_COMMENT.match(line.lstrip()) for line in source.splitlines()
+        )
+    return False
 
 ALL = "*"
 

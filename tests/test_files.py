@@ -399,17 +399,17 @@ def test_per_file_ignores(project: Path) -> None:
     config = Config(
         root=project,
         per_file_ignores=(
-            ("tests/**", ("ML201",)),
-            ("*.pyi", ("ML1", "ML201")),
-            ("!src/**", ("ML3",)),
+            ("tests/**", ("ML401",)),
+            ("*.pyi", ("ML1", "ML401")),
+            ("!src/**", ("ML10",)),
         ),
     )
     ignores = PerFileIgnores(config)
 
-    assert ignores.selectors_for(Path("tests/test_a.py")) == ("ML201", "ML3")
-    assert ignores.selectors_for(Path("tests/unit/stubs.pyi")) == ("ML201", "ML1", "ML3")
-    assert ignores.selectors_for(project / "tests" / "unit" / "x.py") == ("ML201", "ML3")
-    assert ignores.selectors_for(Path("src/a.pyi")) == ("ML1", "ML201")
+    assert ignores.selectors_for(Path("tests/test_a.py")) == ("ML401", "ML10")
+    assert ignores.selectors_for(Path("tests/unit/stubs.pyi")) == ("ML401", "ML1", "ML10")
+    assert ignores.selectors_for(project / "tests" / "unit" / "x.py") == ("ML401", "ML10")
+    assert ignores.selectors_for(Path("src/a.pyi")) == ("ML1", "ML401")
     assert ignores.selectors_for(Path("src/a.py")) == ()
     # `tests/**` is anchored to the configuration's folder.
     assert ignores.selectors_for(Path("src/tests/a.py")) == ()
@@ -421,11 +421,11 @@ def test_per_file_ignores_relative_to_the_configuration_folder(
     make(tmp_path, "proj/tests/")
     monkeypatch.chdir(tmp_path / "proj" / "tests")
     config = Config(
-        root=tmp_path / "proj", per_file_ignores=(("tests/**", ("ML201",)), ("*.pyi", ("ML1",)))
+        root=tmp_path / "proj", per_file_ignores=(("tests/**", ("ML401",)), ("*.pyi", ("ML1",)))
     )
     ignores = PerFileIgnores(config)
 
-    assert ignores.selectors_for(Path("test_a.py")) == ("ML201",)
+    assert ignores.selectors_for(Path("test_a.py")) == ("ML401",)
     # Outside the configuration's folder only name patterns apply.
     assert ignores.selectors_for(tmp_path / "elsewhere" / "tests" / "x.pyi") == ("ML1",)
 
