@@ -22,7 +22,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def _explain(code: str) -> str:
-    from methodlint.registry import all_rules, matches
+    from methodlint.registry import matches
 
     found = [r for r in matches(code) if r.code == code.upper() or r.name == code.lower()]
     if not found:
@@ -35,7 +35,6 @@ def _explain(code: str) -> str:
         flags.append("preview")
     if rule.fixable:
         flags.append("fixable")
-    _ = all_rules
     doc = rule.documentation()
     body = "\n\n".join(f"## {heading}\n{text}" for heading, text in doc.items())
     return f"# {rule.code} {rule.name} ({', '.join(flags)})\n\n{rule.summary}\n\n{body}\n"

@@ -21,7 +21,7 @@ from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.libraries import HTTP_MODULES, RETRY_MODULES
-from methodlint.registry import all_rules, selected_rules
+from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Rule, RuleSettings
 
 REPORT_URL = "https://github.com/methodlint/methodlint/issues"
@@ -133,7 +133,7 @@ class FileLinter:
     ) -> list[Diagnostic]:
         if code not in self.settings.codes:
             return []
-        rule = _rule(code)
+        rule = by_code(code)
         span = span or Span(1, 1, 1, 1)
         return [
             Diagnostic(
@@ -252,13 +252,6 @@ class FileLinter:
                 # A request built once and sent twice is reported once.
                 diagnostics.setdefault((rule.code, span, finding.message), diagnostic)
         return suppress.apply(source, diagnostics.values())
-
-
-def _rule(code: str) -> type[Rule]:
-    for rule in all_rules():
-        if rule.code == code:
-            return rule
-    raise KeyError(code)
 
 
 def decode(data: bytes) -> str:
