@@ -8,7 +8,7 @@ cannot be followed is unknown, and unknown is never an HTTP call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -26,15 +26,17 @@ from methodlint.facts import (
     Url,
 )
 from methodlint.libraries import (
+    CLIENT_METHOD_RESULTS,
     CLIENT_TYPES,
     CONSTRUCTORS,
     FUNCTIONS,
+    HELPER_MODULES,
     HTTP_MODULES,
     Api,
     canonical,
 )
 from methodlint.positions import compute_spans
-from methodlint.scopes import Binding, CallSite, ClassInfo, Scope, ScopeVisitor
+from methodlint.scopes import Binding, CallSite, ClassInfo, Mutation, Scope, ScopeVisitor
 
 # -- abstract values ----------------------------------------------------------------------
 
@@ -47,15 +49,17 @@ class Ref:
     display: str
 
     def attribute(self, attr: str) -> Ref:
-        return Ref(f"{self.name}.{attr}", f"{self.display}.{attr}")
+        return Ref(canonical(f"{self.name}.{attr}"), f"{self.display}.{attr}")
 
 
 @dataclass(frozen=True)
 class Instance:
-    """An object of a client type of `libraries.CLIENT_TYPES`."""
+    """An object of a client type of `libraries.CLIENT_TYPES`; `local` is the key of the class
+    of this file it is an instance of, when it is one (a subclass of the client type)."""
 
     type: str
     display: str
+    local: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ class SelfOf:
 Value = Ref | Instance | BoundMethod | Text | Built | LocalClass | LocalFunction | SelfOf | None
 
 _IN_PROGRESS = object()
+# What a binding to the literal `None` contributes to a name's value: nothing. A call on the
+# name succeeds only when it holds one of its other values (`x = None`, then `x = Client()`).
+_ABSENT = object()
 
 
 def _literal_text(node: cst.BaseExpression) -> str | None:
@@ -182,16 +189,45 @@ class Resolver:
         self.module = module
         self.visitor = visitor
         self.http_modules = dict(http_modules or {})
-        self._roots = set(HTTP_MODULES) | set(self.http_modules)
+        self._roots = set(HTTP_MODULES) | set(HELPER_MODULES) | set(self.http_modules)
         self._memo: dict[tuple[int, int], object] = {}
         self._classes = {id(c.node): c for c in visitor.classes}
         self._functions: dict[int, Binding] = {}
         self._builds: dict[int, _Raw] = {}
+        self._ancestry: dict[int, list[ClassInfo]] = {}
+        self._families: dict[int, list[ClassInfo]] = {}
         self._methods_calls: dict[tuple[str, int], list[CallSite]] = {}
+        # Where names used by calls are used (the walk's clock), for `with` targets.
+        self._use_at: dict[int, int] = {}
+        # Calls by a name they use (as the callee's root or an argument), and by scope.
+        self._name_calls: dict[str, list[CallSite]] = {}
+        self._scope_calls: dict[int, list[CallSite]] = {}
+        self._owned_calls: dict[tuple[str, int], list[CallSite]] = {}
+        # Function scope -> names of the methods it calls on `super()`.
+        self._super_calls: dict[int, set[str]] = {}
         for site in visitor.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 self._methods_calls.setdefault((func.value.value, id(site.scope)), []).append(site)
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Call)
+                and isinstance(func.value.func, cst.Name)
+                and func.value.func.value == "super"
+                and not func.value.args
+            ):
+                self._super_calls.setdefault(id(site.scope), set()).add(func.attr.value)
+            root: cst.BaseExpression = func
+            while isinstance(root, (cst.Attribute, cst.Call)):
+                root = root.value if isinstance(root, cst.Attribute) else root.func
+            for used in (root, *(arg.value for arg in site.node.args)):
+                if isinstance(used, cst.Name):
+                    self._use_at.setdefault(id(used), site.seq)
+                    self._name_calls.setdefault(used.value, []).append(site)
+            self._scope_calls.setdefault(id(site.scope), []).append(site)
+        self._mutations: dict[str, list[Mutation]] = {}
+        for mutation in visitor.mutations:
+            self._mutations.setdefault(mutation.name, []).append(mutation)
 
     # -- names ----------------------------------------------------------------------------
 
@@ -219,15 +255,14 @@ class Resolver:
             current = current.parent
         return None
 
-    def lookup(self, name: str, scope: Scope) -> Value:
+    def lookup(self, name: str, scope: Scope, at: int | None = None) -> Value:
         found = self.binding_scope(name, scope)
         if found is None:
             return None
         _, bindings = found
-        values = [self._binding_value(b, name) for b in bindings]
-        first = values[0]
-        if first is None or any(v != first for v in values[1:]):
-            return None
+        if at is not None and len(bindings) > 1:
+            bindings = self._visible(bindings, at)
+        first = self._agree(self._binding_value(b, name) for b in bindings)
         if isinstance(first, Text):
             if len(bindings) != 1:
                 return None
@@ -239,15 +274,142 @@ class Resolver:
             )
         return first
 
-    def _binding_value(self, binding: Binding, name: str) -> Value:
+    def _closed(self, node: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
+        """`x` for `contextlib.closing(x)`, whose `__enter__` returns `x`; else `node`."""
+        if isinstance(node, cst.Call) and len(node.args) == 1 and not node.args[0].keyword:
+            callee = self.value(node.func, scope)
+            if isinstance(callee, Ref) and callee.name == "contextlib.closing":
+                return node.args[0].value
+        return node
+
+    def _is_url(self, node: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+        """Whether `node` is a URL string: a literal, f-string or concatenation of them, or
+        a name bound once to one."""
+        if _url_literal(node) is not None or isinstance(self.value(node, scope), Text):
+            return True
+        if isinstance(node, cst.Name) and depth < 8:
+            found = self.binding_scope(node.value, scope)
+            if found is not None and len(found[1]) == 1 and found[1][0].kind == "assign":
+                value = found[1][0].node
+                assert isinstance(value, cst.BaseExpression)
+                return self._is_url(value, found[0], depth + 1)
+        return False
+
+    @staticmethod
+    def _visible(bindings: list[Binding], at: int) -> list[Binding]:
+        """The bindings a use at clock `at` may see: inside the body of a `with` whose target
+        the name is, and that nothing else in that body rebinds, only that target."""
+        for binding in reversed(bindings):
+            until = binding.until
+            if until is None or not binding.seq < at < until:
+                continue
+            if all(b is binding or not binding.seq < b.seq < until for b in bindings):
+                return [binding]
+        return bindings
+
+    @staticmethod
+    def _agree(values: Iterable[Value | object]) -> Value:
+        """The one value all of `values` agree on (absent ones aside), else unknown."""
+        found: list[Value] = [v for v in values if v is not _ABSENT]  # type: ignore[misc]
+        if not found:
+            return None
+        first = found[0]
+        if first is None or any(v != first for v in found[1:]):
+            return None
+        return first
+
+    def _assigned(
+        self,
+        value: cst.BaseExpression | None,
+        scope: Scope,
+        annotation: cst.BaseExpression | None = None,
+        name: str | None = None,
+    ) -> Value | object:
+        """What an assignment gives its target: the declared client type of an annotated
+        target, `_ABSENT` for `None`, else the value's (`name` is the target, for
+        `x = x or Client()`)."""
+        if annotation is not None:
+            declared = self.annotation_type(annotation, scope)
+            if declared is not None:
+                return declared
+        if value is None:
+            return None
+        if _is_none(value):
+            return _ABSENT
+        if isinstance(value, (cst.BooleanOperation, cst.IfExp)) and any(
+            isinstance(n, cst.Name) and n.value == name for n in self._branches(value)
+        ):
+            return self._alternatives(value, scope, name)
+        return self.value(value, scope)
+
+    @staticmethod
+    def _branches(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+        """The alternatives of `a or b` and `a if c else b`, nested ones flattened."""
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, cst.BooleanOperation) and isinstance(current.operator, cst.Or):
+                pending += [current.right, current.left]
+            elif isinstance(current, cst.IfExp):
+                pending += [current.orelse, current.body]
+            else:
+                yield current
+
+    def _alternatives(
+        self, node: cst.BaseExpression, scope: Scope, name: str | None = None
+    ) -> Value | object:
+        """`a or b`, `a if c else b`: the value every alternative agrees on, leaving out
+        `None` and the target itself (`x = x or Client()` adds `Client()` to what `x` is)."""
+        values: list[Value | object] = []
+        for current in self._branches(node):
+            if _is_none(current) or (isinstance(current, cst.Name) and current.value == name):
+                values.append(_ABSENT)
+            else:
+                values.append(self.value(current, scope))
+        if all(v is _ABSENT for v in values):
+            return _ABSENT
+        return self._agree(values)
+
+    def _entered(self, node: cst.BaseExpression, scope: Scope) -> Value:
+        """What `with node as x` binds to `x`: a client, for a client, `closing(client)` or
+        a `contextmanager` of this file that yields one."""
+        node = self._closed(node, scope)
+        if isinstance(node, cst.Call):
+            callee = self.value(node.func, scope)
+            if isinstance(callee, LocalFunction) and self._is_context_manager(callee):
+                return self._yielded(callee)
+        entered = self.value(node, scope)
+        return entered if isinstance(entered, Instance) else None
+
+    def _is_context_manager(self, function: LocalFunction) -> bool:
+        """A function of this file decorated with `contextlib.(async)contextmanager`."""
+        binding = self._functions.get(function.key)
+        if binding is None or not isinstance(binding.node, cst.FunctionDef):
+            return False
+        managers = ("contextlib.contextmanager", "contextlib.asynccontextmanager")
+        for decorator in binding.node.decorators:
+            found = self.value(decorator.decorator, binding.scope)
+            if isinstance(found, Ref) and found.name in managers:
+                return True
+        return False
+
+    def _yielded(self, function: LocalFunction) -> Value:
+        """The client a context-manager generator of this file yields (once), if any."""
+        binding = self._functions[function.key]
+        inner = binding.inner
+        if inner is None or len(inner.yields) != 1 or inner.yields[0] is None:
+            return None
+        found = self.value(inner.yields[0], inner)
+        return found if isinstance(found, Instance) else None
+
+    def _binding_value(self, binding: Binding, name: str) -> Value | object:
         kind = binding.kind
         if kind == "import" and binding.qualname:
             return self._import_ref(binding.qualname)
         if kind == "assign" and isinstance(binding.node, cst.BaseExpression):
-            return self.value(binding.node, binding.scope)
+            return self._assigned(binding.node, binding.scope, binding.annotation, name)
         if kind == "with" and isinstance(binding.node, cst.BaseExpression):
-            entered = self.value(binding.node, binding.scope)
-            return entered if isinstance(entered, Instance) else None
+            return self._entered(binding.node, binding.scope)
         if kind == "param" and isinstance(binding.node, cst.Param):
             scope = binding.scope
             if scope.self_name == name and scope.cls is not None:
@@ -281,7 +443,7 @@ class Resolver:
 
     def _value(self, node: cst.BaseExpression, scope: Scope) -> Value:
         if isinstance(node, cst.Name):
-            return self.lookup(node.value, scope)
+            return self.lookup(node.value, scope, self._use_at.get(id(node)))
         if isinstance(node, cst.Attribute):
             return self._attribute(self.value(node.value, scope), node.attr.value)
         if isinstance(node, cst.Call):
@@ -296,7 +458,9 @@ class Resolver:
             orelse = self.value(node.orelse, scope)
             if isinstance(body, Text) and isinstance(orelse, Text):
                 return Text(body.options + orelse.options)
-            return body if body == orelse else None
+        if isinstance(node, (cst.IfExp, cst.BooleanOperation)):
+            found = self._alternatives(node, scope)
+            return None if found is _ABSENT else found  # type: ignore[return-value]
         return None
 
     def _attribute(self, base: Value, attr: str) -> Value:
@@ -305,28 +469,103 @@ class Resolver:
                 return Text((TextOption(attr),)) if attr.isupper() else None
             return base.attribute(attr)
         if isinstance(base, Instance):
+            if base.local is not None:
+                return self._member(self._classes[base.local], attr)
             return BoundMethod(base, attr)
         if isinstance(base, SelfOf):
-            return self._self_attribute(self._classes[base.key], attr)
+            return self._member(self._classes[base.key], attr)
+        if isinstance(base, Text) and attr == "value" and all(o.node is None for o in base.options):
+            return base  # `HTTPMethod.POST.value`
         return None
 
-    def _self_attribute(self, cls: ClassInfo, attr: str) -> Value:
-        assigned = cls.self_attributes.get(attr)
-        in_body = cls.scope.bindings.get(attr)
-        if assigned or in_body:
-            values: list[Value] = [self.value(v, s) for v, s in assigned or ()]
-            values += [self._binding_value(b, attr) for b in in_body or ()]
-            first = values[0]
-            if first is not None and all(v == first for v in values[1:]):
-                return first if not isinstance(first, (Text, LocalFunction)) else None
-            return None
+    def _ancestors(self, cls: ClassInfo) -> list[ClassInfo]:
+        """`cls` and the classes of this file it derives from, nearest first."""
+        cached = self._ancestry.get(id(cls))
+        if cached is not None:
+            return cached
+        found: list[ClassInfo] = []
+        self._ancestry[id(cls)] = found
+        pending = [cls]
+        while pending and len(found) < 50:
+            current = pending.pop(0)
+            if current in found:
+                continue
+            found.append(current)
+            for arg in current.node.bases:
+                if arg.keyword is None and not arg.star:
+                    base = self.value(arg.value, current.outer)
+                    if isinstance(base, LocalClass):
+                        pending.append(self._classes[base.key])
+        return found
+
+    def _family(self, cls: ClassInfo) -> list[ClassInfo]:
+        """`cls`, its ancestors and its descendants in this file: every class whose methods
+        may set an attribute of an instance that `cls`'s methods see."""
+        cached = self._families.get(id(cls))
+        if cached is None:
+            cached = list(self._ancestors(cls))
+            for other in self.visitor.classes:
+                if other not in cached and cls in self._ancestors(other):
+                    cached.append(other)
+            self._families[id(cls)] = cached
+        return cached
+
+    def _member(self, cls: ClassInfo, attr: str) -> Value:
+        """An attribute of an instance of a class of this file (`self.x`, `Local().x`)."""
+        values: list[Value | object] = []
+        for member in self._family(cls):
+            for assignment in member.self_attributes.get(attr, ()):
+                values.append(
+                    self._assigned(assignment.value, assignment.scope, assignment.annotation)
+                )
+        for owner in self._ancestors(cls):
+            in_body = owner.scope.bindings.get(attr)
+            if not in_body:
+                continue
+            if attr in owner.methods:
+                if values or len(in_body) != 1:
+                    return None
+                return self._method_member(cls, owner, attr)
+            values += [self._binding_value(binding, attr) for binding in in_body]
+            break
+        if values:
+            first = self._agree(values)
+            return first if not isinstance(first, (Text, LocalFunction)) else None
         base = self.client_base(cls)
-        if base is not None and not self._defines(cls, attr):
+        return BoundMethod(base, attr) if base is not None else None
+
+    def _method_member(self, cls: ClassInfo, owner: ClassInfo, attr: str) -> Value:
+        """A method of a class of this file, as an attribute of an instance: a property's
+        value; the library's method when it overrides one by delegating to `super()`; else
+        the function (a factory when called)."""
+        binding = owner.methods[attr]
+        function = self._binding_value(binding, attr)
+        if not isinstance(function, LocalFunction) or not isinstance(binding.node, cst.FunctionDef):
+            return None
+        properties = ("property", "functools.cached_property", "cached_property")
+        for decorator in binding.node.decorators:
+            if get_full_name_for_node(decorator.decorator) in properties:
+                return self._factory_result(function)
+        return self._delegating_override(cls, owner, attr) or function
+
+    def _delegating_override(self, cls: ClassInfo, owner: ClassInfo, attr: str) -> Value:
+        base = self.client_base(cls)
+        if base is None:
+            return None
+        api = CLIENT_TYPES[base.type].methods.get(attr)
+        binding = owner.methods[attr]
+        node, inner = binding.node, binding.inner
+        if api is None or not isinstance(node, cst.FunctionDef) or inner is None:
+            return None
+        params = [*node.params.posonly_params, *node.params.params][1:]
+        for position, expected in ((api.method_pos, "method"), (api.url_pos, "url")):
+            if position is None:
+                continue
+            if position >= len(params) or params[position].name.value != expected:
+                return None
+        if attr in self._super_calls.get(id(inner), ()):
             return BoundMethod(base, attr)
         return None
-
-    def _defines(self, cls: ClassInfo, attr: str) -> bool:
-        return attr in cls.methods or attr in cls.scope.bindings
 
     def client_base(self, cls: ClassInfo, depth: int = 0) -> Instance | None:
         """The client type a class of this file derives from, if any."""
@@ -342,6 +581,27 @@ class Resolver:
                     return Instance(name, base.display)
             elif isinstance(base, LocalClass):
                 found = self.client_base(self._classes[base.key], depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def local_instance(self, cls: ClassInfo) -> Instance | None:
+        """An instance of a class of this file that derives from a client type."""
+        base = self.client_base(cls)
+        return Instance(base.type, base.display, id(cls.node)) if base is not None else None
+
+    def _super(self, cls: ClassInfo) -> Instance | None:
+        """`super()` in a method of `cls`: the first base that is a client or derives one."""
+        for arg in cls.node.bases:
+            if arg.keyword is not None or arg.star:
+                continue
+            base = self.value(arg.value, cls.outer)
+            if isinstance(base, Ref):
+                name = CONSTRUCTORS.get(base.name)
+                if name is not None and name in CLIENT_TYPES and name == base.name:
+                    return Instance(name, base.display)
+            elif isinstance(base, LocalClass):
+                found = self.local_instance(self._classes[base.key])
                 if found is not None:
                     return found
         return None
@@ -377,7 +637,7 @@ class Resolver:
             if isinstance(value, Ref) and value.name in CLIENT_TYPES:
                 return Instance(value.name, value.display)
             if isinstance(value, LocalClass):
-                return self.client_base(self._classes[value.key])
+                return self.local_instance(self._classes[value.key])
             return None
         types = [self.annotation_type(m, scope) for m in members if not _is_none(m)]
         if types and types[0] is not None and all(t == types[0] for t in types):
@@ -390,7 +650,7 @@ class Resolver:
             if self.lookup("super", scope) is None:
                 method = scope.function()
                 if method is not None and method.cls is not None:
-                    return self.client_base(method.cls)
+                    return self._super(method.cls)
             return None
         if isinstance(func, cst.Attribute):
             if func.attr.value == "upper" and not call.args:
@@ -423,12 +683,15 @@ class Resolver:
             api = methods.get(callee.name)
             if api is not None and api.kind == "build":
                 return Built(id(call))
+            returned = CLIENT_METHOD_RESULTS.get((callee.instance.type, callee.name))
+            if returned is not None:
+                return Instance(returned, returned)
             if callee.name == "prepare_request" and call.args:
                 inner = self.value(call.args[0].value, scope)
                 return inner if isinstance(inner, Built) else None
             return None
         if isinstance(callee, LocalClass):
-            return self.client_base(self._classes[callee.key])
+            return self.local_instance(self._classes[callee.key])
         if isinstance(callee, LocalFunction):
             return self._factory_result(callee)
         return None
@@ -443,7 +706,7 @@ class Resolver:
             declared = self.annotation_type(node.returns.annotation, binding.scope)
             if declared is not None or inner is None:
                 return declared
-        if inner is None or not inner.returns:
+        if inner is None or not inner.returns or inner.yields:
             return None
         values = [self.value(r, inner) for r in inner.returns]
         first = values[0]
@@ -586,19 +849,20 @@ class Resolver:
                 tokens=build.tokens,
                 dynamic=build.dynamic,
                 bodies=bodies,
-                headers=build.headers,
+                headers=self._object_headers(target.value, site, build.headers)
+                if target is not None
+                else build.headers,
                 url=build.url,
                 send=site,
             )
             return
-        if api.kind == "urlopen" and target is not None and _url_literal(target.value) is None:
+        if api.kind == "urlopen" and (target is None or not self._is_url(target.value, site.scope)):
             # A Request methodlint cannot see, or a URL it cannot read: method unknown.
-            if not isinstance(target.value, (cst.Name, cst.Attribute, cst.Call)):
-                return
             raw = self._raw(site, api, client)
             raw.methods = frozenset()
             raw.dynamic = True
             raw.bodies = []
+            raw.headers = UNKNOWN_HEADERS
             yield raw
             return
         if api.kind == "urlopen":
@@ -610,12 +874,125 @@ class Resolver:
         raw = self._raw(site, api, client)
         raw.methods = frozenset()
         raw.dynamic = True
+        raw.headers = UNKNOWN_HEADERS  # a request built where methodlint cannot see
         yield raw
 
     # -- headers --------------------------------------------------------------------------
 
+    _READ_ONLY = frozenset(
+        {"get_method", "get_full_url", "has_header", "get_header", "header_items", "prepare"}
+    )
+    _ADD_HEADER = frozenset({"add_header", "add_unredirected_header"})
+
+    def _object_headers(
+        self, node: cst.BaseExpression, send: CallSite, headers: Headers, depth: int = 0
+    ) -> Headers:
+        """The headers of a built request sent through a name: its own, with the
+        `add_header(...)` calls on the name in the same function (urllib); unknown when the
+        name is changed in any other way (`prep.headers[...] = ...`, passed to a function)."""
+        if not isinstance(node, cst.Name) or not headers.known or depth > 8:
+            return headers
+        name = node.value
+        found = self.binding_scope(name, send.scope)
+        if found is None:
+            return headers
+        owner, bindings = found
+        if len(bindings) != 1 or bindings[0].kind != "assign":
+            return UNKNOWN_HEADERS
+        if any(self._same_binding(name, m.scope, owner) for m in self._mutations.get(name, ())):
+            return UNKNOWN_HEADERS
+        items = list(headers.items)
+        for site in self._calls_using(name, owner):
+            if site is send:
+                continue
+            func = site.node.func
+            root: cst.BaseExpression = func
+            while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                root = root.func if isinstance(root, cst.Call) else root.value
+            passed = any(
+                isinstance(a.value, cst.Name) and a.value.value == name for a in site.node.args
+            )
+            rooted = isinstance(root, cst.Name) and root.value == name
+            if passed and not self._prepares(site.node, site.scope):
+                return UNKNOWN_HEADERS
+            if not rooted:
+                continue
+            method = func.attr.value if isinstance(func, cst.Attribute) else None
+            direct = isinstance(func, cst.Attribute) and func.value is root
+            if direct and method in self._READ_ONLY:
+                continue
+            if not direct or method not in self._ADD_HEADER:
+                return UNKNOWN_HEADERS
+            args = site.node.args
+            key = _literal_text(args[0].value) if len(args) == 2 else None
+            if key is None or site.scope is not owner or site.conditional:
+                return UNKNOWN_HEADERS
+            items = [h for h in items if h.name.lower() != key.lower()]
+            items.append(Header(key, self.module.code_for_node(args[1].value)))
+        # The request a prepared one was made from: `req.prepare()`, `prepare_request(req)`.
+        value = bindings[0].node
+        inner: cst.BaseExpression | None = None
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if value.func.attr.value == "prepare" and not value.args:
+                inner = value.func.value
+            elif value.args and self._prepares(value, owner):
+                inner = value.args[0].value
+        if inner is not None:
+            return self._object_headers(inner, send, Headers(True, tuple(items)), depth + 1)
+        return Headers(True, tuple(items))
+
+    def _putheaders(self, put: CallSite) -> Headers:
+        """http.client: the `putheader(...)` calls on the same connection after `putrequest`,
+        up to `endheaders()`, in the same function and unconditional."""
+        func = put.node.func
+        if not isinstance(func, cst.Attribute):
+            return UNKNOWN_HEADERS
+        receiver = self.module.code_for_node(func.value)
+        later = sorted(
+            (
+                s
+                for s in self._scope_calls.get(id(put.scope), ())
+                if s.seq > put.seq
+                and isinstance(s.node.func, cst.Attribute)
+                and s.node.func.attr.value in ("putheader", "endheaders", "putrequest")
+                and self.module.code_for_node(s.node.func.value) == receiver
+            ),
+            key=lambda s: s.seq,
+        )
+        items: list[Header] = []
+        for site in later:
+            assert isinstance(site.node.func, cst.Attribute)
+            if site.node.func.attr.value != "putheader":
+                break
+            args = site.node.args
+            key = _literal_text(args[0].value) if len(args) >= 2 and not args[0].star else None
+            if key is None or site.conditional or any(a.star for a in args):
+                return UNKNOWN_HEADERS
+            value = ", ".join(self.module.code_for_node(a.value) for a in args[1:])
+            items.append(Header(key, value))
+        return Headers(True, tuple(items))
+
+    def _calls_using(self, name: str, owner: Scope) -> list[CallSite]:
+        """The calls that use `name` as bound in `owner` (callee root or argument)."""
+        key = (name, id(owner))
+        found = self._owned_calls.get(key)
+        if found is None:
+            for site in dict.fromkeys(self._name_calls.get(name, ())):
+                where = self.binding_scope(name, site.scope)
+                if where is not None:
+                    self._owned_calls.setdefault((name, id(where[0])), []).append(site)
+            found = self._owned_calls.setdefault(key, [])
+        return found
+
+    def _prepares(self, call: cst.Call, scope: Scope) -> bool:
+        """`session.prepare_request(req)`: passes a request on without changing it."""
+        callee = self.value(call.func, scope)
+        return isinstance(callee, BoundMethod) and callee.name == "prepare_request"
+
     def _headers(self, site: CallSite, api: Api) -> Headers:
         call = site.node
+        if api.library == "http.client" and api.name == "putrequest":
+            return self._putheaders(site)
         arg = self._keyword(call, "headers")
         if arg is None and api.headers_pos is not None:
             positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -684,8 +1061,8 @@ class Resolver:
         if not base.known:
             return base
         items = list(base.items)
-        for mutation in self.visitor.mutations:
-            if mutation.name != name or not self._same_binding(name, mutation.scope, owner):
+        for mutation in self._mutations.get(name, ()):
+            if not self._same_binding(name, mutation.scope, owner):
                 continue
             if mutation.scope is not owner or mutation.conditional or mutation.key is None:
                 return UNKNOWN_HEADERS

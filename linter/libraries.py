@@ -40,6 +40,9 @@ def canonical(qualname: str) -> str:
 # configured `http-modules`. `http` and `urllib` stand for `http.client` and `urllib.request`.
 HTTP_MODULES = ("requests", "httpx", "aiohttp", "aiohttp_retry", "urllib3", "urllib", "http")
 RETRY_MODULES = ("tenacity", "backoff", "stamina", "retrying", "retry")
+# Modules whose names the engine follows too, without making a file worth parsing: typing
+# constructs in annotations (`Optional[...]`) and `contextlib.closing(client)`.
+HELPER_MODULES = ("typing", "typing_extensions", "contextlib")
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,11 @@ _HTTPX_CLIENT = {
     "build_request": _generic("httpx", "build_request", _HTTPX_BODY, kind="build"),
     "send": Api("httpx", "send", kind="send-built"),
 }
-_HTTPX_MODULE = {k: v for k, v in _HTTPX_CLIENT.items() if k not in ("build_request", "send")}
+_HTTPX_MODULE = {
+    **{k: v for k, v in _HTTPX_CLIENT.items() if k not in ("build_request", "send")},
+    # httpx.Request(method, url, *, params, headers, cookies, content, data, files, json, ...)
+    "Request": _generic("httpx", "Request", _HTTPX_BODY, kind="build"),
+}
 _AIOHTTP_SESSION = {
     **_verbs("aiohttp", _AIOHTTP_BODY),
     "request": _generic("aiohttp", "request", _AIOHTTP_BODY),
@@ -249,6 +256,13 @@ CONSTRUCTORS: dict[str, str] = {
     "requests.session": "requests.Session",
     "urllib3.proxy_from_url": "urllib3.ProxyManager",
     "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",
+}
+
+# Client methods that return another client object: (type, method) -> type.
+CLIENT_METHOD_RESULTS: dict[tuple[str, str], str] = {
+    (manager, method): "urllib3.HTTPConnectionPool"
+    for manager in ("urllib3.PoolManager", "urllib3.ProxyManager")
+    for method in ("connection_from_url", "connection_from_host", "connection_from_context")
 }
 
 # Libraries a configured `http-modules` entry may mirror, by their module's top-level name.

@@ -28,8 +28,23 @@ class Binding:
     scope: Scope
     node: cst.CSTNode | None = None
     qualname: str | None = None
+    annotation: cst.BaseExpression | None = None  # assign: `x: annotation = value`
     inner: Scope | None = None
     cls: ClassInfo | None = None
+    # Where the binding happens in the walk (the module's clock), and for a `with` target the
+    # clock at the end of the `with` body: inside it, the name is the target unless rebound.
+    seq: int = 0
+    until: int | None = None
+
+
+@dataclass(eq=False)
+class AttributeAssignment:
+    """`self.x = value` (or `self.x: annotation = value`) in a method; `value` is None when
+    the assignment is one methodlint does not follow (unpacking, `+=`, a `with` or `for`)."""
+
+    value: cst.BaseExpression | None
+    scope: Scope
+    annotation: cst.BaseExpression | None = None
 
 
 @dataclass(eq=False)
@@ -38,8 +53,8 @@ class ClassInfo:
     node: cst.ClassDef
     scope: Scope  # the class body
     outer: Scope  # where the class statement is
-    # `self.x = value` in any method: attribute name -> (value, method scope).
-    self_attributes: dict[str, list[tuple[cst.BaseExpression, Scope]]] = field(default_factory=dict)
+    # `self.x = value` in any method: attribute name -> assignments.
+    self_attributes: dict[str, list[AttributeAssignment]] = field(default_factory=dict)
     methods: dict[str, Binding] = field(default_factory=dict)
 
 
@@ -56,8 +71,20 @@ class Scope:
     self_name: str | None = None  # a method's first parameter
     node: cst.CSTNode | None = None
     returns: list[cst.BaseExpression] = field(default_factory=list)
+    yields: list[cst.BaseExpression | None] = field(default_factory=list)
+    # Counts bindings and calls in walk order; shared by every scope of a module.
+    clock: list[int] = field(default_factory=lambda: [0])
+
+    def __post_init__(self) -> None:
+        if self.parent is not None:
+            self.clock = self.parent.clock
+
+    def tick(self) -> int:
+        self.clock[0] += 1
+        return self.clock[0]
 
     def bind(self, name: str, binding: Binding) -> None:
+        binding.seq = self.tick()
         target = self
         if name in self.global_names:
             target = self.module()
@@ -88,6 +115,7 @@ class CallSite:
     node: cst.Call
     scope: Scope
     conditional: bool  # inside an if/for/while/try handler/match of its function
+    seq: int = 0  # the module's clock when the walk reached the call
 
 
 @dataclass(eq=False)
@@ -111,6 +139,7 @@ class ScopeVisitor(cst.CSTVisitor):
         self.mutations: list[Mutation] = []
         self.classes: list[ClassInfo] = []
         self._conditional = [0]
+        self._with_targets: list[list[Binding]] = []
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -270,6 +299,8 @@ class ScopeVisitor(cst.CSTVisitor):
                 self._bind_target(element.value, Binding("unknown", self.scope))
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, Binding("unknown", self.scope))
+        elif isinstance(target, cst.Attribute):
+            self._assign_attribute(target, None)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -303,16 +334,23 @@ class ScopeVisitor(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._assign(node.target, node.value)
+            self._assign(node.target, node.value, node.annotation.annotation)
         elif isinstance(node.target, cst.Name):
             self.scope.bind(
                 node.target.value,
                 Binding("annotation", self.scope, node.annotation.annotation),
             )
 
-    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def _assign(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression,
+        annotation: cst.BaseExpression | None = None,
+    ) -> None:
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, Binding("assign", self.scope, value))
+            self.scope.bind(
+                target.value, Binding("assign", self.scope, value, annotation=annotation)
+            )
         elif isinstance(target, (cst.Tuple, cst.List)):
             values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
             if (
@@ -325,7 +363,8 @@ class ScopeVisitor(cst.CSTVisitor):
             else:
                 self._bind_target(target, Binding("unknown", self.scope))
         elif isinstance(target, cst.Attribute):
-            self._assign_attribute(target, value)
+            self._assign_attribute(target, value, annotation)
+            self._mutate_object(target)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             key = None
             if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
@@ -333,16 +372,40 @@ class ScopeVisitor(cst.CSTVisitor):
             self.mutations.append(
                 Mutation(target.value.value, self.scope, key, value, self._conditional[-1] > 0)
             )
+        elif isinstance(target, cst.Subscript):
+            self._mutate_object(target)
 
-    def _assign_attribute(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
-        function = self.scope
-        if (
-            isinstance(target.value, cst.Name)
-            and function.cls is not None
-            and function.self_name is not None
-            and target.value.value == function.self_name
-        ):
-            function.cls.self_attributes.setdefault(target.attr.value, []).append((value, function))
+    def _mutate_object(self, target: cst.Attribute | cst.Subscript) -> None:
+        """`name.attr = ...` or `name.attr[key] = ...`: the object `name` (a request built
+        earlier, say) changed in a way methodlint does not follow."""
+        root: cst.BaseExpression = target
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value != self.scope.self_name:
+            self.mutations.append(
+                Mutation(root.value, self.scope, None, None, self._conditional[-1] > 0)
+            )
+
+    def _assign_attribute(
+        self,
+        target: cst.Attribute,
+        value: cst.BaseExpression | None,
+        annotation: cst.BaseExpression | None = None,
+    ) -> None:
+        if not isinstance(target.value, cst.Name):
+            return
+        name = target.value.value
+        # The method whose `self` this is: the nearest scope binding the name (a closure or
+        # comprehension inside a method sees the method's `self`).
+        function: Scope | None = self.scope
+        while function is not None and name not in function.bindings:
+            function = function.parent
+            if function is not None and function.kind == "class":
+                return
+        if function is not None and function.cls is not None and function.self_name == name:
+            function.cls.self_attributes.setdefault(target.attr.value, []).append(
+                AttributeAssignment(value, self.scope, annotation)
+            )
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -351,7 +414,7 @@ class ScopeVisitor(cst.CSTVisitor):
                 Mutation(node.target.value, self.scope, None, None, self._conditional[-1] > 0)
             )
         elif isinstance(node.target, cst.Attribute):
-            self._assign_attribute(node.target, node.target)  # rebinding: no longer one value
+            self._assign_attribute(node.target, None)  # rebinding: no longer one value
 
     def visit_Del(self, node: cst.Del) -> None:
         target = node.target
@@ -369,11 +432,22 @@ class ScopeVisitor(cst.CSTVisitor):
         if isinstance(node.target, cst.Name):
             scope.bind(node.target.value, Binding("assign", scope, node.value))
 
+    def visit_With(self, node: cst.With) -> None:
+        self._with_targets.append([])
+
+    def leave_With(self, original_node: cst.With) -> None:
+        end = self.scope.tick()
+        for binding in self._with_targets.pop():
+            binding.until = end
+
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             target = node.asname.name
             if isinstance(target, cst.Name):
-                self.scope.bind(target.value, Binding("with", self.scope, node.item))
+                binding = Binding("with", self.scope, node.item)
+                self.scope.bind(target.value, binding)
+                if self._with_targets:
+                    self._with_targets[-1].append(binding)
             else:
                 self._bind_target(target, Binding("unknown", self.scope))
 
@@ -396,7 +470,14 @@ class ScopeVisitor(cst.CSTVisitor):
         if function is not None and node.value is not None:
             function.returns.append(node.value)
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        function = self.scope.function()
+        if function is not None:
+            value = node.value
+            function.yields.append(None if isinstance(value, cst.From) else value)
+
     # -- calls ----------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(CallSite(node, self.scope, self._conditional[-1] > 0))
+        site = CallSite(node, self.scope, self._conditional[-1] > 0, self.scope.tick())
+        self.calls.append(site)

@@ -27,10 +27,9 @@ def skips_file(source: str) -> bool:
             if token.type == tokenize.COMMENT and _SKIP_FILE_COMMENT.match(token.string):
                 return True
     except (tokenize.TokenError, SyntaxError):
-        return any(
-            _SKIP_FILE_COMMENT.match(line.lstrip()) for line in source.splitlines()
-        )
+        return any(_SKIP_FILE_COMMENT.match(line.lstrip()) for line in source.splitlines())
     return False
+
 
 ALL = "*"
 
