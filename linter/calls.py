@@ -417,6 +417,12 @@ class Resolver:
             annotation = binding.node.annotation
             if annotation is not None:
                 return self.annotation_type(annotation.annotation, scope)
+            default = binding.node.default
+            if default is not None and _is_none(default):
+                # `def f(session=None): if session is None: session = requests.Session()`:
+                # an optional parameter the function fills with a client when it is absent
+                # holds that kind of client; alone, it stays unknown.
+                return _ABSENT
             return None
         if kind == "annotation" and isinstance(binding.node, cst.BaseExpression):
             return self.annotation_type(binding.node, binding.scope)
