@@ -22,7 +22,7 @@ from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.libraries import HTTP_MODULES, RETRY_MODULES
 from methodlint.registry import all_rules, by_code, selected_rules
-from methodlint.rule import Rule, RuleSettings
+from methodlint.rule import Finding, Rule, RuleSettings
 
 REPORT_URL = "https://github.com/methodlint/methodlint/issues"
 
@@ -133,22 +133,7 @@ class FileLinter:
     ) -> list[Diagnostic]:
         if code not in self.settings.codes:
             return []
-        rule = by_code(code)
-        span = span or Span(1, 1, 1, 1)
-        return [
-            Diagnostic(
-                code=rule.code,
-                name=rule.name,
-                message=message,
-                hint=rule.hint,
-                severity=rule.severity,
-                path=path,
-                line=span.line,
-                column=span.column,
-                end_line=span.end_line,
-                end_column=span.end_column,
-            )
-        ]
+        return [_diagnostic(by_code(code), path, Finding(span or Span(1, 1, 1, 1), message))]
 
     def lint_bytes(
         self, data: bytes, path: str, codes: frozenset[str] | None = None
@@ -235,23 +220,28 @@ class FileLinter:
         diagnostics: dict[tuple[str, Span, str], Diagnostic] = {}
         for rule in self.rules:
             for finding in rule.check_file(facts):
-                span = finding.span
-                diagnostic = Diagnostic(
-                    code=rule.code,
-                    name=rule.name,
-                    message=finding.message,
-                    hint=finding.hint if finding.hint is not None else rule.hint,
-                    severity=rule.severity,
-                    path=path,
-                    line=span.line,
-                    column=span.column,
-                    end_line=span.end_line,
-                    end_column=span.end_column,
-                    fix=finding.fix,
-                )
+                diagnostic = _diagnostic(rule, path, finding)
                 # A request built once and sent twice is reported once.
-                diagnostics.setdefault((rule.code, span, finding.message), diagnostic)
+                key = (rule.code, finding.span, finding.message)
+                diagnostics.setdefault(key, diagnostic)
         return suppress.apply(source, diagnostics.values())
+
+
+def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnostic:
+    span = finding.span
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=finding.message,
+        hint=finding.hint if finding.hint is not None else rule.hint,
+        severity=rule.severity,
+        path=path,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+        fix=finding.fix,
+    )
 
 
 def decode(data: bytes) -> str:
