@@ -123,6 +123,20 @@ def _literal_text(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def _same_api(value: object, other: object) -> bool:
+    """Equal values, or instances of client types with one API (`PoolManager` or
+    `ProxyManager`, chosen by configuration: the request calls are the same)."""
+    if value == other:
+        return True
+    return (
+        isinstance(value, Instance)
+        and isinstance(other, Instance)
+        and value.local is None
+        and other.local is None
+        and CLIENT_TYPES[value.type].methods is CLIENT_TYPES[other.type].methods
+    )
+
+
 def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
@@ -314,7 +328,7 @@ class Resolver:
         if not found:
             return None
         first = found[0]
-        if first is None or any(v != first for v in found[1:]):
+        if first is None or any(not _same_api(v, first) for v in found[1:]):
             return None
         return first
 

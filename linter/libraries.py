@@ -243,6 +243,7 @@ CLIENT_TYPES: dict[str, ClientType] = {
         ClientType("aiohttp_retry.RetryClient", "aiohttp", _AIOHTTP_SESSION),
         ClientType("urllib3.PoolManager", "urllib3", _URLLIB3_MANAGER),
         ClientType("urllib3.ProxyManager", "urllib3", _URLLIB3_MANAGER),
+        ClientType("urllib3.contrib.socks.SOCKSProxyManager", "urllib3", _URLLIB3_MANAGER),
         ClientType("urllib3.HTTPConnectionPool", "urllib3", _URLLIB3_POOL),
         ClientType("urllib3.HTTPSConnectionPool", "urllib3", _URLLIB3_POOL),
         ClientType("http.client.HTTPConnection", "http.client", _HTTP_CLIENT_CONNECTION),
