@@ -589,6 +589,20 @@ class Resolver:
 
     def client_base(self, cls: ClassInfo, depth: int = 0) -> Instance | None:
         """The client type a class of this file derives from, if any."""
+        return self._first_client_base(cls, local=False, depth=depth)
+
+    def local_instance(self, cls: ClassInfo) -> Instance | None:
+        """An instance of a class of this file that derives from a client type."""
+        base = self.client_base(cls)
+        return Instance(base.type, base.display, id(cls.node)) if base is not None else None
+
+    def _super(self, cls: ClassInfo) -> Instance | None:
+        """`super()` in a method of `cls`: the first base that is a client or derives one."""
+        return self._first_client_base(cls, local=True)
+
+    def _first_client_base(self, cls: ClassInfo, local: bool, depth: int = 0) -> Instance | None:
+        """The first base of `cls` that is a library client type, or a class of this file
+        deriving one (as that class's own instance when `local`, else as the library type)."""
         if depth > 10:
             return None
         for arg in cls.node.bases:
@@ -600,28 +614,12 @@ class Resolver:
                 if name is not None and name in CLIENT_TYPES and name == base.name:
                     return Instance(name, base.display)
             elif isinstance(base, LocalClass):
-                found = self.client_base(self._classes[base.key], depth + 1)
-                if found is not None:
-                    return found
-        return None
-
-    def local_instance(self, cls: ClassInfo) -> Instance | None:
-        """An instance of a class of this file that derives from a client type."""
-        base = self.client_base(cls)
-        return Instance(base.type, base.display, id(cls.node)) if base is not None else None
-
-    def _super(self, cls: ClassInfo) -> Instance | None:
-        """`super()` in a method of `cls`: the first base that is a client or derives one."""
-        for arg in cls.node.bases:
-            if arg.keyword is not None or arg.star:
-                continue
-            base = self.value(arg.value, cls.outer)
-            if isinstance(base, Ref):
-                name = CONSTRUCTORS.get(base.name)
-                if name is not None and name in CLIENT_TYPES and name == base.name:
-                    return Instance(name, base.display)
-            elif isinstance(base, LocalClass):
-                found = self.local_instance(self._classes[base.key])
+                inner = self._classes[base.key]
+                found = (
+                    self.local_instance(inner)
+                    if local
+                    else self._first_client_base(inner, local=False, depth=depth + 1)
+                )
                 if found is not None:
                     return found
         return None
