@@ -30,12 +30,6 @@ THREE_RULES = (
 )
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def write(base: Path, name: str, text: str | bytes) -> Path:
     path = base / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -98,12 +98,6 @@ def configure(folder: Path, body: str) -> Path:
     return write(folder, "pyproject.toml", f"[tool.methodlint]\n{body}\n")
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # --- the basics, in a real process -------------------------------------------------------------
 
 
