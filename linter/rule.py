@@ -16,6 +16,10 @@ from methodlint.config import Config
 from methodlint.diagnostics import Fix, Severity, Span
 from methodlint.facts import FileFacts, HttpCall, MethodToken
 
+DEFAULT_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
+DEFAULT_PRECONDITION_HEADERS = frozenset({"if-match", "if-unmodified-since"})
+DEFAULT_RETRY_SAFE_URLS = ("*/search", "*/_search", "*/_msearch", "*/_count", "*/query")
+
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 
 
@@ -35,10 +39,22 @@ class RuleSettings:
 
     extra_methods: frozenset[str] = frozenset()
     idempotent_methods: frozenset[str] = frozenset()
+    # Header names are lower case; the defaults of rules.md are included.
+    idempotency_headers: frozenset[str] = DEFAULT_IDEMPOTENCY_HEADERS
+    precondition_headers: frozenset[str] = DEFAULT_PRECONDITION_HEADERS
+    retry_safe_urls: tuple[str, ...] = DEFAULT_RETRY_SAFE_URLS
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSettings:
-        return cls(config.extra_method_names, config.idempotent_method_names)
+        return cls(
+            extra_methods=config.extra_method_names,
+            idempotent_methods=config.idempotent_method_names,
+            idempotency_headers=DEFAULT_IDEMPOTENCY_HEADERS
+            | {h.lower() for h in config.idempotency_headers},
+            precondition_headers=DEFAULT_PRECONDITION_HEADERS
+            | {h.lower() for h in config.precondition_headers},
+            retry_safe_urls=DEFAULT_RETRY_SAFE_URLS + tuple(config.retry_safe_urls),
+        )
 
 
 class Rule:
