@@ -55,6 +55,9 @@ class Diagnostic:
     end_line: int
     end_column: int
     fix: Fix | None = None
+    # The text of the first flagged line, without its line break ("" when the file could not
+    # be decoded): what baselines and GitLab fingerprints match on instead of line numbers.
+    line_text: str = ""
 
     @property
     def span(self) -> Span:

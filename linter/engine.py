@@ -13,7 +13,7 @@ import threading
 import tokenize
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from methodlint import suppress
@@ -144,6 +144,8 @@ class FileLinter:
         diagnostics = self._lint(data, path)
         if codes is not None:
             diagnostics = [d for d in diagnostics if d.code in codes]
+        if diagnostics:
+            diagnostics = _with_line_text(diagnostics, data)
         return sorted(diagnostics, key=Diagnostic.sort_key)
 
     def _lint(self, data: bytes, path: str) -> list[Diagnostic]:
@@ -242,6 +244,18 @@ def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnos
         end_column=span.end_column,
         fix=finding.fix,
     )
+
+
+def _with_line_text(diagnostics: list[Diagnostic], data: bytes) -> list[Diagnostic]:
+    try:
+        lines = decode(data).splitlines()
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        return diagnostics
+    found = []
+    for diagnostic in diagnostics:
+        text = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
+        found.append(replace(diagnostic, line_text=text))
+    return found
 
 
 def decode(data: bytes) -> str:
