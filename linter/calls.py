@@ -8,8 +8,9 @@ cannot be followed is unknown, and unknown is never an HTTP call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -19,10 +20,14 @@ from methodlint.facts import (
     NO_HEADERS,
     UNKNOWN_HEADERS,
     Body,
+    FileFacts,
+    FreshValue,
     Header,
     Headers,
     HttpCall,
     MethodToken,
+    RetryPolicy,
+    RetryScope,
     Url,
 )
 from methodlint.libraries import (
@@ -36,7 +41,11 @@ from methodlint.libraries import (
     canonical,
 )
 from methodlint.positions import compute_spans
+from methodlint.preconditions import Preconditions
 from methodlint.scopes import Binding, CallSite, ClassInfo, Mutation, Scope, ScopeVisitor
+
+if TYPE_CHECKING:
+    from methodlint.retry import RawScope
 
 # -- abstract values ----------------------------------------------------------------------
 
@@ -109,6 +118,11 @@ class SelfOf:
 
 
 Value = Ref | Instance | BoundMethod | Text | Built | LocalClass | LocalFunction | SelfOf | None
+
+# Arguments that make a request a different request when they change (headers do not).
+_CONTENT_KEYWORDS = frozenset(
+    {"url", "json", "data", "files", "content", "body", "params", "fields", "query"}
+)
 
 _IN_PROGRESS = object()
 # What a binding to the literal `None` contributes to a name's value: nothing. A call on the
@@ -239,6 +253,10 @@ class Resolver:
                     self._use_at.setdefault(id(used), site.seq)
                     self._name_calls.setdefault(used.value, []).append(site)
             self._scope_calls.setdefault(id(site.scope), []).append(site)
+        # Attributes whose object the file may change in place (see `_changed_attributes`).
+        self._attribute_changes: set[str] | None = None
+        # id(Header) -> the header and its value's node (see `_header`).
+        self.header_nodes: dict[int, tuple[Header, cst.BaseExpression]] = {}
         self._mutations: dict[str, list[Mutation]] = {}
         for mutation in visitor.mutations:
             self._mutations.setdefault(mutation.name, []).append(mutation)
@@ -839,6 +857,36 @@ class Resolver:
             send=site if api.kind == "send" else None,
         )
 
+    def method_node(self, raw: _Raw) -> cst.BaseExpression | None:
+        """The method argument of a request whose method is not a literal."""
+        if not raw.dynamic or raw.api.method is not None:
+            return None
+        arg = self._arg(raw.site.node, raw.api.method_pos, "method")
+        return arg.value if arg is not None else None
+
+    def request_nodes(self, raw: _Raw) -> list[cst.CSTNode]:
+        """The expressions that make a request what it is: URL, content and query."""
+        nodes: list[cst.CSTNode] = []
+        if raw.url is not None:
+            nodes.append(raw.url)
+        nodes.extend(body[4] for body in raw.bodies)
+        skip = {raw.api.method_pos, raw.api.headers_pos}
+        for site in (raw.site, raw.send):
+            if site is None:
+                continue
+            positional = 0
+            for arg in site.node.args:
+                if arg.keyword is not None:
+                    if arg.keyword.value in _CONTENT_KEYWORDS:
+                        nodes.append(arg.value)
+                elif arg.star:
+                    nodes.append(arg.value)
+                else:
+                    if positional not in skip or site is raw.send:
+                        nodes.append(arg.value)
+                    positional += 1
+        return nodes
+
     @staticmethod
     def _empty(name: str, value: cst.BaseExpression) -> bool:
         if name == "json":
@@ -946,7 +994,8 @@ class Resolver:
             if key is None or site.scope is not owner or site.conditional:
                 return UNKNOWN_HEADERS
             items = [h for h in items if h.name.lower() != key.lower()]
-            items.append(Header(key, self.module.code_for_node(args[1].value)))
+            if not _is_none(args[1].value):
+                items.append(self._header(key, args[1].value))
         # The request a prepared one was made from: `req.prepare()`, `prepare_request(req)`.
         value = bindings[0].node
         inner: cst.BaseExpression | None = None
@@ -986,9 +1035,28 @@ class Resolver:
             key = _literal_text(args[0].value) if len(args) >= 2 and not args[0].star else None
             if key is None or site.conditional or any(a.star for a in args):
                 return UNKNOWN_HEADERS
+            if len(args) == 2:
+                if not _is_none(args[1].value):
+                    items.append(self._header(key, args[1].value))
+                continue
             value = ", ".join(self.module.code_for_node(a.value) for a in args[1:])
             items.append(Header(key, value))
         return Headers(True, tuple(items))
+
+    def qualified_name(self, node: cst.BaseExpression, scope: Scope) -> str | None:
+        """The library object an expression names (`urllib.parse.urljoin`), if any."""
+        value = self.value(node, scope)
+        return value.name if isinstance(value, Ref) else None
+
+    def method_calls(self, name: str, owner: Scope) -> list[CallSite]:
+        """The calls of a method on `name` as bound in `owner` (`name.append(...)`)."""
+        return [
+            site
+            for site in self._calls_using(name, owner)
+            if isinstance(site.node.func, cst.Attribute)
+            and isinstance(site.node.func.value, cst.Name)
+            and site.node.func.value.value == name
+        ]
 
     def _calls_using(self, name: str, owner: Scope) -> list[CallSite]:
         """The calls that use `name` as bound in `owner` (callee root or argument)."""
@@ -1025,6 +1093,12 @@ class Resolver:
             return NO_HEADERS
         return self.headers_value(arg.value, site.scope)
 
+    def _header(self, name: str, value: cst.BaseExpression) -> Header:
+        """A header fact; the value's node is remembered for facts computed later."""
+        header = Header(name, self.module.code_for_node(value))
+        self.header_nodes[id(header)] = (header, value)
+        return header
+
     def headers_value(self, node: cst.BaseExpression, scope: Scope, depth: int = 0) -> Headers:
         if depth > 8:
             return UNKNOWN_HEADERS
@@ -1043,7 +1117,7 @@ class Resolver:
                 if name is None:
                     return UNKNOWN_HEADERS
                 if not _is_none(element.value):
-                    items.append(Header(name, self.module.code_for_node(element.value)))
+                    items.append(self._header(name, element.value))
             return Headers(True, tuple(items))
         if isinstance(node, (cst.List, cst.Tuple)):
             for item in node.elements:
@@ -1055,7 +1129,7 @@ class Resolver:
                     return UNKNOWN_HEADERS
                 value = pair.elements[1].value
                 if not _is_none(value):
-                    items.append(Header(name, self.module.code_for_node(value)))
+                    items.append(self._header(name, value))
             return Headers(True, tuple(items))
         if isinstance(node, cst.Call) and len(node.args) == 1 and not node.args[0].keyword:
             callee = self.value(node.func, scope)
@@ -1064,6 +1138,8 @@ class Resolver:
             return UNKNOWN_HEADERS
         if isinstance(node, cst.Name):
             return self._named_headers(node.value, scope, depth)
+        if isinstance(node, cst.Attribute):
+            return self._attribute_headers(node, scope, depth)
         return UNKNOWN_HEADERS
 
     def _named_headers(self, name: str, scope: Scope, depth: int) -> Headers:
@@ -1089,7 +1165,7 @@ class Resolver:
                 return UNKNOWN_HEADERS
             items = [h for h in items if h.name.lower() != key.lower()]
             if not _is_none(mutation.value):
-                items.append(Header(key, self.module.code_for_node(mutation.value)))
+                items.append(self._header(key, mutation.value))
         for (receiver, _), sites in self._methods_calls.items():
             if receiver != name:
                 continue
@@ -1104,16 +1180,122 @@ class Resolver:
                     return UNKNOWN_HEADERS
                 if len(site.node.args) != 1 or site.node.args[0].keyword:
                     return UNKNOWN_HEADERS
-                extra = self.headers_value(site.node.args[0].value, owner, depth + 1)
+                given = site.node.args[0].value
+                extra = self.headers_value(given, owner, depth + 1)
                 if not extra.known:
                     return UNKNOWN_HEADERS
                 names = {h.name.lower() for h in extra.items}
+                if isinstance(given, cst.Dict):  # `d.update({"If-Match": None})` removes
+                    names |= {
+                        key.lower()
+                        for e in given.elements
+                        if isinstance(e, cst.DictElement)
+                        and (key := _literal_text(e.key)) is not None
+                    }
                 items = [h for h in items if h.name.lower() not in names] + list(extra.items)
+        if any(self._passed_on(site, name) for site in self._calls_using(name, owner)):
+            return UNKNOWN_HEADERS
         return Headers(True, tuple(items))
+
+    # Calls that may be given a headers dict without changing it.
+    _READS_HEADERS = frozenset(
+        {"print", "len", "dict", "list", "repr", "str", "sorted", "json.dumps", "copy.copy"}
+    )
+    _LOGS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+    def _passed_on(self, site: CallSite, name: str) -> bool:
+        """`name` (a headers dict) is given to a call that may change it: anything but an
+        HTTP request, a logging call or a builtin that only reads it."""
+        given = any(isinstance(a.value, cst.Name) and a.value.value == name for a in site.node.args)
+        if not given or self.callee_api(site) is not None:
+            return False
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self._LOGS:
+            return False
+        return get_full_name_for_node(func) not in self._READS_HEADERS
+
+    def _attribute_headers(self, node: cst.Attribute, scope: Scope, depth: int) -> Headers:
+        """`self.x` in a method: known when `x` is bound once in the class and its family (in
+        a method or the class body) to known headers, and never changed in place anywhere in
+        the file (`o.x[k] = v`, `del o.x[k]`, `o.x |= v`, `o.x.update(...)`, passed on)."""
+        method = scope.function()
+        if (
+            not isinstance(node.value, cst.Name)
+            or method is None
+            or method.cls is None
+            or method.self_name != node.value.value
+        ):
+            return UNKNOWN_HEADERS
+        attr = node.attr.value
+        sources: list[tuple[cst.BaseExpression | None, Scope]] = []
+        for member in self._family(method.cls):
+            for assignment in member.self_attributes.get(attr, ()):
+                sources.append((assignment.value, assignment.scope))
+            for binding in member.scope.bindings.get(attr, ()):
+                value = binding.node if binding.kind == "assign" else None
+                sources.append(
+                    (value if isinstance(value, cst.BaseExpression) else None, member.scope)
+                )
+        if len(sources) != 1 or sources[0][0] is None or attr in self._changed_attributes():
+            return UNKNOWN_HEADERS
+        value, where = sources[0]
+        assert value is not None
+        return self.headers_value(value, where, depth + 1)
+
+    def _changed_attributes(self) -> set[str]:
+        """Names of attributes whose object the file may change in place (see above)."""
+        if self._attribute_changes is None:
+            finder = _AttributeChanges()
+            self.module.visit(finder)
+            changed = finder.changed
+            for site in self.visitor.calls:
+                func = site.node.func
+                if (
+                    isinstance(func, cst.Attribute)
+                    and isinstance(func.value, cst.Attribute)
+                    and func.attr.value not in ("get", "items", "keys", "values", "copy")
+                ):
+                    changed.add(func.value.attr.value)
+                if self.callee_api(site) is None:
+                    changed.update(
+                        a.value.attr.value
+                        for a in site.node.args
+                        if isinstance(a.value, cst.Attribute)
+                    )
+            self._attribute_changes = changed
+        return self._attribute_changes
 
     def _same_binding(self, name: str, scope: Scope, owner: Scope) -> bool:
         found = self.binding_scope(name, scope)
         return found is not None and found[0] is owner
+
+
+class _AttributeChanges(cst.CSTVisitor):
+    """Attributes changed in place by assignment: `o.x[k] = v`, `del o.x[k]`, `o.x |= v`."""
+
+    def __init__(self) -> None:
+        self.changed: set[str] = set()
+
+    def _target(self, target: cst.BaseExpression, augmented: bool = False) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._target(element.value)
+            return
+        node = target
+        while isinstance(node, cst.Subscript):
+            node = node.value
+        if isinstance(node, cst.Attribute) and (augmented or node is not target):
+            self.changed.add(node.attr.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target, augmented=True)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
 
 
 # -- facts --------------------------------------------------------------------------------
@@ -1128,27 +1310,106 @@ def _function_names(scope: Scope) -> tuple[str | None, str | None, bool]:
 
 
 def build_facts(
-    module: cst.Module, http_modules: Mapping[str, str] | None = None
+    module: cst.Module,
+    http_modules: Mapping[str, str] | None = None,
+    retry_decorators: Sequence[str] = (),
 ) -> tuple[list[HttpCall], list[MethodToken]]:
     """Walk `module` once and return its HTTP calls and method tokens."""
+    facts = file_facts(module, "<module>", http_modules, retry_decorators)
+    return list(facts.calls), list(facts.method_tokens)
+
+
+def file_facts(
+    module: cst.Module,
+    path: str,
+    http_modules: Mapping[str, str] | None = None,
+    retry_decorators: Sequence[str] = (),
+) -> FileFacts:
+    """Walk `module` once and return everything the rules read about it."""
+    from methodlint.retry import RetryAnalysis, RetryCall
+
     visitor = ScopeVisitor()
     module.visit(visitor)
     resolver = Resolver(module, visitor, http_modules)
     raws = [r for r in resolver.http_calls() if not (r.api.kind == "build" and r.sent)]
-    if not raws:
-        return [], []
+    analysis = RetryAnalysis(resolver, retry_decorators)
+    # `Retrying(...)(requests.post, url, json=p)`: the HTTP function passed is called with
+    # the arguments that follow; its facts point at the whole call.
+    alias: dict[int, cst.CSTNode] = {}
+    through: dict[int, RetryCall] = {}
+    for retry_call in analysis.retry_calls:
+        synthetic = cst.Call(func=retry_call.function, args=tuple(retry_call.args))
+        site = CallSite(
+            synthetic,
+            retry_call.site.scope,
+            retry_call.site.conditional,
+            retry_call.site.seq,
+            retry_call.site.block,
+        )
+        found = resolver.callee_api(site)
+        if found is None or found[0].kind != "send":
+            continue
+        raw = resolver._raw(site, found[0], found[1])
+        alias[id(synthetic)] = retry_call.call
+        through[id(raw)] = retry_call
+        raws.append(raw)
+    policies, policy_tokens = analysis.policies()
+    if not raws and not policies and not policy_tokens:
+        return FileFacts(path=path)
+
+    def place(node: cst.CSTNode) -> cst.CSTNode:
+        return alias.get(id(node), node)
+
+    http_nodes = {id(r.site.node) for r in raws} | {id(r.send.node) for r in raws if r.send}
+    retries: dict[int, tuple[list[RawScope], list[tuple[str, cst.Call]], frozenset[str] | None]]
+    retries = {}
     wanted: list[cst.CSTNode] = []
     for raw in raws:
-        wanted.append(raw.site.node)
+        wanted.append(place(raw.site.node))
         if raw.send is not None:
-            wanted.append(raw.send.node)
+            wanted.append(place(raw.send.node))
         wanted.extend(b[2] for b in raw.bodies)
         wanted.extend(o.node for o, _ in raw.tokens if o.node is not None)
         if raw.url is not None:
             wanted.append(raw.url)
+        send = raw.send or raw.site
+        method = resolver.method_node(raw)
+        scopes = analysis.scopes(
+            send, resolver.request_nodes(raw), method, http_nodes, through.get(id(raw))
+        )
+        fresh: list[tuple[str, cst.Call]] = []
+        for header in raw.headers.items:
+            remembered = resolver.header_nodes.get(id(header))
+            if remembered is not None:
+                generated = analysis.fresh_call(remembered[1], send.scope)
+                if generated is not None:
+                    fresh.append((header.name, generated))
+        arguments = None
+        if raw.dynamic and method is not None:
+            arguments = analysis.method_arguments(method, raw.site.scope, raw.api.verbatim)
+        retries[id(raw)] = (scopes, fresh, arguments)
+        for scope in scopes:
+            wanted.extend((scope.node, scope.region))
+        wanted.extend(node for _, node in fresh)
+    wanted.extend(p.node for p in policies)
+    wanted.extend(t.node for t in policy_tokens)
+    lost_updates = Preconditions(resolver, raws)
+    wanted.extend(lost_updates.nodes)
     spans = compute_spans(module, wanted)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
+    for policy_token in policy_tokens:
+        span = spans[id(policy_token.node)]
+        tokens[span] = MethodToken(
+            value=policy_token.value,
+            span=span,
+            library=policy_token.library,
+            client=policy_token.client,
+            verbatim=policy_token.verbatim,
+            source=module.code_for_node(policy_token.node),
+            constant=policy_token.constant,
+            role=policy_token.role,
+        )
     for raw in raws:
         call_tokens = []
         for option, verbatim in raw.tokens:
@@ -1171,6 +1432,7 @@ def build_facts(
             call_tokens.append(token)
         where = raw.send.scope if raw.send is not None else raw.site.scope
         function, class_name, is_async = _function_names(where)
+        scopes, fresh, arguments = retries[id(raw)]
         url = None
         if raw.url is not None:
             url = Url(
@@ -1192,13 +1454,44 @@ def build_facts(
                 ),
                 headers=raw.headers,
                 url=url,
-                build_site=spans[id(raw.site.node)],
-                send_site=spans[id(raw.send.node)] if raw.send is not None else None,
+                build_site=spans[id(place(raw.site.node))],
+                send_site=spans[id(place(raw.send.node))] if raw.send is not None else None,
                 is_async=is_async,
                 function=function,
                 class_name=class_name,
                 rejects_body=raw.api.rejects_body,
+                retry_scopes=tuple(
+                    RetryScope(
+                        kind=scope.kind,
+                        mechanism=scope.mechanism,
+                        span=spans[id(scope.node)],
+                        region=spans[id(scope.region)],
+                        connect_only=scope.connect_only,
+                        method_gated=scope.method_gated,
+                        retries_on=scope.retries_on,
+                    )
+                    for scope in scopes
+                ),
+                fresh_headers=tuple(FreshValue(name, spans[id(node)]) for name, node in fresh),
+                method_arguments=arguments,
             )
         )
+    calls = [lost_updates.complete(r, c, spans) for r, c in zip(raws, calls, strict=True)]
     calls.sort(key=lambda c: (c.build_site, c.send_site or c.build_site))
-    return calls, sorted(tokens.values(), key=lambda t: t.span)
+    return FileFacts(
+        path=path,
+        calls=tuple(calls),
+        method_tokens=tuple(sorted(tokens.values(), key=lambda t: t.span)),
+        retry_policies=tuple(
+            RetryPolicy(
+                library=p.library,
+                name=p.name,
+                span=spans[id(p.node)],
+                status_methods=p.status_methods,
+                method_paths=p.method_paths,
+                any_method_paths=p.any_method_paths,
+                known=p.known,
+            )
+            for p in policies
+        ),
+    )

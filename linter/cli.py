@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import sys
 import traceback
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from methodlint import __version__
+from methodlint.baseline import BaselineError
 from methodlint.config import Config, ConfigError, discover_config, load_config
 from methodlint.diagnostics import Diagnostic
 from methodlint.files import PathError
-from methodlint.output import FORMATTERS
+from methodlint.output import FORMATTERS, OutputContext, use_color
+
+if TYPE_CHECKING:
+    from methodlint.runner import Report
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -67,6 +73,10 @@ def _list_rules() -> str:
 @click.option("--output-file", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (with -: print the fixed source).")
+@click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; write nothing.")
+@click.option("--baseline", metavar="FILE", help="Report only findings not recorded in FILE.")
+@click.option("--write-baseline", metavar="FILE", help="Record the findings in FILE and exit 0.")
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to use."
 )
@@ -75,6 +85,11 @@ def _list_rules() -> str:
 @click.option("--stdin-filename", help="The path to report for standard input (-).")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour concise and full output (default: on a terminal; NO_COLOR, FORCE_COLOR).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Say more; tracebacks for internal errors.")
 @click.version_option(__version__, "--version", prog_name="methodlint")
@@ -88,12 +103,17 @@ def main(
     output_file: str | None,
     exit_zero: bool,
     statistics: bool,
+    fix: bool,
+    diff: bool,
+    baseline: str | None,
+    write_baseline: str | None,
     config_path: str | None,
     isolated: bool,
     jobs: int | None,
     stdin_filename: str | None,
     explain: str | None,
     list_rules: bool,
+    color: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -116,11 +136,25 @@ def main(
             preview=preview,
             output_format=output_format,
         )
-        code = _run(paths, config, jobs, stdin_filename, output_file, statistics, quiet, verbose)
+        if diff and write_baseline:
+            raise click.UsageError("--diff writes nothing, so it cannot --write-baseline")
+        actions = _Actions(fix=fix, diff=diff, baseline=baseline, write_baseline=write_baseline)
+        code = _run(
+            paths,
+            config,
+            jobs,
+            stdin_filename,
+            output_file,
+            statistics,
+            quiet,
+            verbose,
+            color,
+            actions,
+        )
     except ConfigError as error:
         click.echo(f"methodlint: configuration error: {error}", err=True)
         sys.exit(2)
-    except PathError as error:
+    except (PathError, BaselineError) as error:
         click.echo(f"methodlint: {error}", err=True)
         sys.exit(2)
     except click.exceptions.ClickException:
@@ -132,7 +166,8 @@ def main(
             traceback.print_exc()
         click.echo(f"methodlint: internal error: {type(error).__name__}: {error}", err=True)
         sys.exit(2)
-    sys.exit(0 if exit_zero else code)
+    # --exit-zero forgives findings (1), not errors (2).
+    sys.exit(0 if exit_zero and code == 1 else code)
 
 
 def _load(config_path: str | None, isolated: bool) -> Config:
@@ -155,24 +190,32 @@ def _run(
     statistics: bool,
     quiet: bool,
     verbose: bool,
+    color: bool | None = None,
+    actions: _Actions | None = None,
 ) -> int:
     from methodlint.runner import lint_paths
 
-    formatter = FORMATTERS.get(config.output_format)
-    if formatter is None:
-        raise click.UsageError(
-            f"output format {config.output_format!r} is not available yet; "
-            f"use one of: {', '.join(FORMATTERS)}"
-        )
+    formatter = FORMATTERS[config.output_format]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     report = lint_paths(list(paths), config, jobs=jobs, stdin=stdin, stdin_filename=stdin_filename)
     for where, reason in report.files_skipped:
         click.echo(f"methodlint: skipped {where}: {reason}", err=True)
-    text = _statistics(report.diagnostics) if statistics else formatter(report.diagnostics)
+    actions = actions or _Actions()
+    report, finished, failed = _apply_actions(
+        actions, report, config, paths, stdin, stdin_filename, quiet
+    )
+    if finished is not None:
+        return finished
+    stdout = click.get_text_stream("stdout")
+    colored = use_color(color, to_file=bool(output_file), isatty=stdout.isatty())
+    context = OutputContext(color=colored, cwd=Path.cwd())
+    text = _statistics(report.diagnostics) if statistics else formatter(report.diagnostics, context)
     if output_file:
         Path(output_file).write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        # color=colored: click would otherwise strip the styles whenever stdout is no terminal.
+        # With --fix and -, standard output carries the fixed source (as ruff does).
+        click.echo(text, nl=False, color=colored, err=actions.fix and "-" in paths)
     if (not quiet and config.output_format == "concise") or verbose:
         count = len(report.diagnostics)
         files = report.files_checked
@@ -184,7 +227,7 @@ def _run(
             )
         else:
             click.echo(f"All checks passed ({files} file{'s' if files != 1 else ''}).", err=True)
-    return 1 if report.diagnostics else 0
+    return 2 if failed else 1 if report.diagnostics else 0
 
 
 def _statistics(diagnostics: list[Diagnostic]) -> str:
@@ -194,3 +237,67 @@ def _statistics(diagnostics: list[Diagnostic]) -> str:
         counts[key] = counts.get(key, 0) + 1
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return "".join(f"{count:>6}  {code}  {name}\n" for (code, name), count in ordered)
+
+
+@dataclass(frozen=True)
+class _Actions:
+    """What to do with the findings besides printing them."""
+
+    fix: bool = False
+    diff: bool = False
+    baseline: str | None = None
+    write_baseline: str | None = None
+
+
+def _apply_actions(
+    actions: _Actions,
+    report: Report,
+    config: Config,
+    paths: tuple[str, ...],
+    stdin: bytes | None,
+    stdin_filename: str | None,
+    quiet: bool,
+) -> tuple[Report, int | None, bool]:
+    """--fix/--diff, then --write-baseline/--baseline: the report to print, the exit status
+    when nothing is left to print (else None), and whether a fix failed (exit 2)."""
+    from methodlint.baseline import read_baseline, write_baseline
+
+    # Read the baseline first: a bad one must stop the run before any file is fixed. Writing
+    # a baseline records every finding, so it does not read one.
+    baseline = None
+    if actions.baseline and not actions.write_baseline:
+        baseline = read_baseline(actions.baseline)
+    failed = False
+    if actions.fix or actions.diff:
+        from methodlint.fix import fix_report
+
+        write = not actions.diff
+        run = fix_report(
+            report, config, paths, stdin=stdin, stdin_filename=stdin_filename, write=write
+        )
+        failed = bool(run.errors)
+        for error in run.errors:
+            click.echo(f"methodlint: {error}", err=True)
+        fixed = f"{run.applied} problem{'s' if run.applied != 1 else ''}"
+        if actions.diff:
+            click.echo(run.diff(), nl=False)
+            if not quiet:
+                click.echo(f"Would fix {fixed}." if run.applied else "Nothing to fix.", err=True)
+            return report, 2 if failed else 1 if run.applied else 0, failed
+        if run.stdin is not None:
+            click.echo(run.stdin, nl=False)
+        if not quiet and run.applied:
+            click.echo(f"Fixed {fixed}.", err=True)
+        report = run.report
+    if actions.write_baseline:
+        count = write_baseline(actions.write_baseline, report.diagnostics)
+        if not quiet:
+            recorded = f"{count} finding{'s' if count != 1 else ''}"
+            click.echo(f"Recorded {recorded} in {actions.write_baseline}.", err=True)
+        return report, 2 if failed else 0, failed
+    if baseline is not None:
+        new, known = baseline.new_findings(report.diagnostics)
+        report = replace(report, diagnostics=new)
+        if not quiet and known:
+            click.echo(f"{known} finding{'s' if known != 1 else ''} in the baseline.", err=True)
+    return report, None, failed

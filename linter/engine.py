@@ -19,7 +19,6 @@ from typing import TypeVar
 from methodlint import suppress
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Span
-from methodlint.facts import FileFacts
 from methodlint.libraries import HTTP_MODULES, RETRY_MODULES
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
@@ -40,6 +39,7 @@ class EngineSettings:
     http_modules: tuple[tuple[str, str], ...] = ()
     extra_modules: tuple[str, ...] = ()
     rules: RuleSettings = field(default_factory=RuleSettings)
+    retry_decorators: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:
@@ -50,6 +50,7 @@ class EngineSettings:
             max_file_size=config.max_file_size,
             http_modules=config.http_modules,
             extra_modules=tuple(m for m, _ in config.http_modules) + decorator_modules,
+            retry_decorators=config.retry_decorators,
             rules=RuleSettings.from_config(config),
         )
 
@@ -127,6 +128,12 @@ class FileLinter:
             for rule in all_rules()
             if rule.code in settings.codes and not rule.engine_reported
         ]
+        # ML901 (opt-in) costs nothing unless selected.
+        self.unused_suppressions = (
+            suppress.UnusedSuppressions(settings.codes, settings.rules)
+            if suppress.UNUSED_SUPPRESSION in settings.codes
+            else None
+        )
 
     def file_diagnostic(
         self, code: str, path: str, message: str, span: Span | None = None
@@ -191,7 +198,7 @@ class FileLinter:
     def _analyse(self, source: str, path: str) -> list[Diagnostic]:
         import libcst as cst
 
-        from methodlint.calls import build_facts
+        from methodlint.calls import file_facts
 
         try:
             module = cst.parse_module(source)
@@ -215,10 +222,16 @@ class FileLinter:
                 f"syntax error: {message}",
                 Span(line, column, line, column + 1),
             )
-        calls, tokens = build_facts(module, dict(self.settings.http_modules))
-        if not calls and not tokens:
+        facts = file_facts(
+            module, path, dict(self.settings.http_modules), self.settings.retry_decorators
+        )
+        if (
+            not facts.calls
+            and not facts.method_tokens
+            and not facts.retry_policies
+            and (self.unused_suppressions is None)
+        ):
             return []
-        facts = FileFacts(path=path, calls=tuple(calls), method_tokens=tuple(tokens))
         diagnostics: dict[tuple[str, Span, str], Diagnostic] = {}
         for rule in self.rules:
             for finding in rule.check_file(facts):
@@ -226,7 +239,11 @@ class FileLinter:
                 # A request built once and sent twice is reported once.
                 key = (rule.code, finding.span, finding.message)
                 diagnostics.setdefault(key, diagnostic)
-        return suppress.apply(source, diagnostics.values())
+        kept = suppress.apply(source, diagnostics.values())
+        if self.unused_suppressions is not None:
+            unused = self.unused_suppressions.check(source, facts, diagnostics.values())
+            kept += [_diagnostic(self.unused_suppressions.rule, path, f) for f in unused]
+        return kept
 
 
 def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnostic:
@@ -248,7 +265,9 @@ def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnos
 
 def _with_line_text(diagnostics: list[Diagnostic], data: bytes) -> list[Diagnostic]:
     try:
-        lines = decode(data).splitlines()
+        # Python's own line breaks only: str.splitlines() also splits at form feeds and
+        # Unicode separators, which would misnumber the lines.
+        lines = re.split(r"\r\n|\r|\n", decode(data))
     except (UnicodeDecodeError, SyntaxError, LookupError):
         return diagnostics
     found = []

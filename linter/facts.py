@@ -32,6 +32,10 @@ class MethodToken:
     source: str
     constant: bool = False
     upper_called: bool = False
+    # Where the token stands: "request" (a request's method), "allowed-methods" (urllib3
+    # `Retry(allowed_methods=...)`/`method_whitelist`) or "retry-methods" (aiohttp_retry
+    # `methods=`).
+    role: str = "request"
 
     @property
     def effective(self) -> str:
@@ -56,11 +60,17 @@ class Body:
 
 @dataclass(frozen=True)
 class Header:
-    """A header sent by a request: its name as written, and its value's source text."""
+    """A header sent by a request: its name as written, and its value's source text.
+
+    `span` is where the value is written. `literal` is the value's text when it is a string
+    literal, an f-string or a concatenation of literals, with `{}` for each computed part
+    (`f'W/"{tag}"'` is `W/"{}"`); None for any other expression.
+    """
 
     name: str
     value: str | None
     span: Span | None = None
+    literal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,79 @@ class Url:
     source: str
     span: Span
     literal: str | None = None
+    # The literal's path segments: no scheme, host, query or fragment, and no leading
+    # placeholder (the base URL of f"{base}/users/delete"); None when there is no literal.
+    segments: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RetryScope:
+    """Code that sends a request again after a failure, around a request's send site.
+
+    `kind` is "loop" (a retry loop), "decorator" (a retry decorator on the function) or
+    "block" (`for attempt in Retrying(...)`, `Retrying(...)(fn)`, ...). `mechanism` names it
+    for messages ("this loop", "@stamina.retry", "tenacity.Retrying"). `span` is where it is
+    stated (the loop's first line, the decorator); `region` is the code it re-runs.
+    `connect_only` is true when it retries only failures that happen before the request is
+    sent (connection-establishment errors) or responses saying it was not processed
+    (413/429/503). `method_gated` is true when it compares the request's method with a set of
+    methods. `retries_on` names what it retries on, for messages.
+    """
+
+    kind: str
+    mechanism: str
+    span: Span
+    region: Span
+    connect_only: bool
+    method_gated: bool = False
+    retries_on: str = ""
+
+
+@dataclass(frozen=True)
+class FreshValue:
+    """A header whose value is generated afresh where it is evaluated (`uuid.uuid4()`, the
+    clock, `secrets`, `random`, `os.urandom`): `span` is the generating expression."""
+
+    header: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A transport retry policy: urllib3 `Retry(...)` or an aiohttp_retry option class (or a
+    `RetryClient` without options). Methods are as the library compares them.
+
+    `status_methods` are the methods its read-error and status retries apply to (None: every
+    method); `method_paths` name those of its retries that can re-send a request the server
+    already received; `any_method_paths` name such retries that apply to every method
+    whatever `status_methods` says (aiohttp_retry exceptions and response callbacks).
+    `known` is false when an argument methodlint cannot read may change any of this.
+    """
+
+    library: str
+    name: str
+    span: Span
+    status_methods: frozenset[str] | None
+    method_paths: tuple[str, ...] = ()
+    any_method_paths: tuple[str, ...] = ()
+    known: bool = True
+
+
+@dataclass(frozen=True)
+class JsonPatch:
+    """The request's content is a JSON Patch document (RFC 6902): sent with a literal
+    `Content-Type: application/json-patch+json`, or a list literal of dicts with an "op" key.
+
+    `first_op` is the literal "op" of the document's first operation when methodlint can see
+    it (None when it cannot: a document built elsewhere).
+    """
+
+    first_op: str | None = None
+
+    @property
+    def tested(self) -> bool:
+        """The document starts with a `test` operation: a precondition of its own."""
+        return self.first_op == "test"
 
 
 @dataclass(frozen=True)
@@ -124,6 +207,18 @@ class HttpCall:
     class_name: str | None
     # httpx get/head/options/delete have no content parameters: any body keyword raises.
     rejects_body: bool = False
+    # The retry scopes around the send site, innermost first.
+    retry_scopes: tuple[RetryScope, ...] = ()
+    # Headers whose value is generated afresh (see FreshValue).
+    fresh_headers: tuple[FreshValue, ...] = ()
+    # For a method that is a parameter of a private function: the literal methods every call
+    # of that function in the file passes (None when unknown or some call passes another).
+    method_arguments: frozenset[str] | None = None
+    # The content is a JSON Patch document (see JsonPatch), or None.
+    json_patch: JsonPatch | None = None
+    # A PUT or PATCH whose content is computed from the response of a GET of the same URL
+    # made earlier in the same function: the span of that GET's build site, or None.
+    read_modify_write: Span | None = None
 
     @property
     def method(self) -> str | None:
@@ -148,3 +243,4 @@ class FileFacts:
     path: str
     calls: tuple[HttpCall, ...] = ()
     method_tokens: tuple[MethodToken, ...] = ()
+    retry_policies: tuple[RetryPolicy, ...] = ()

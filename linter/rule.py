@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from methodlint.config import Config
 from methodlint.diagnostics import Fix, Severity, Span
-from methodlint.facts import FileFacts, HttpCall, MethodToken
+from methodlint.facts import FileFacts, HttpCall, MethodToken, RetryPolicy
 
 DEFAULT_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
 DEFAULT_PRECONDITION_HEADERS = frozenset({"if-match", "if-unmodified-since"})
@@ -82,12 +82,17 @@ class Rule:
     def check_method_token(self, token: MethodToken) -> Iterable[Finding]:
         return ()
 
+    def check_retry_policy(self, policy: RetryPolicy) -> Iterable[Finding]:
+        return ()
+
     def check_file(self, facts: FileFacts) -> Iterator[Finding]:
         """Every finding of this rule in one file; the default dispatches per fact."""
         for call in facts.calls:
             yield from self.check_call(call)
         for token in facts.method_tokens:
             yield from self.check_method_token(token)
+        for policy in facts.retry_policies:
+            yield from self.check_retry_policy(policy)
 
     @classmethod
     def documentation(cls) -> dict[str, str]:

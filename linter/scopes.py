@@ -9,6 +9,7 @@ resolves as Python would at run time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -111,11 +112,27 @@ class Scope:
 
 
 @dataclass(eq=False)
+class Block:
+    """A compound statement (or function, lambda, `except`, `else`, `finally` part) that
+    encloses code: a chain from the innermost outwards, for the retry analysis."""
+
+    node: cst.CSTNode
+    parent: Block | None
+
+    def chain(self) -> Iterator[cst.CSTNode]:
+        block: Block | None = self
+        while block is not None:
+            yield block.node
+            block = block.parent
+
+
+@dataclass(eq=False)
 class CallSite:
     node: cst.Call
     scope: Scope
     conditional: bool  # inside an if/for/while/try handler/match of its function
     seq: int = 0  # the module's clock when the walk reached the call
+    block: Block | None = None  # the innermost enclosing block
 
 
 @dataclass(eq=False)
@@ -140,6 +157,40 @@ class ScopeVisitor(cst.CSTVisitor):
         self.classes: list[ClassInfo] = []
         self._conditional = [0]
         self._with_targets: list[list[Binding]] = []
+        self.block: Block | None = None
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        self.block = Block(node, self.block)
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        assert self.block is not None and self.block.node is node
+        self.block = self.block.parent
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._enter(node)
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self._leave(original_node)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._enter(node)
+
+    def leave_TryStar(self, original_node: cst.TryStar) -> None:
+        self._leave(original_node)
+
+    def visit_Else(self, node: cst.Else) -> None:
+        self._enter(node)
+
+    def leave_Else(self, original_node: cst.Else) -> None:
+        self._leave(original_node)
+
+    def visit_Finally(self, node: cst.Finally) -> None:
+        self._enter(node)
+
+    def leave_Finally(self, original_node: cst.Finally) -> None:
+        self._leave(original_node)
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -159,6 +210,7 @@ class ScopeVisitor(cst.CSTVisitor):
         return f"{base}.{name}" if base else name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._enter(node)
         outer = self.scope
         body = Scope("class", outer, self._qualname(node.name.value), node=node)
         info = ClassInfo(node.name.value, node, body, outer)
@@ -168,9 +220,11 @@ class ScopeVisitor(cst.CSTVisitor):
         self._push(body)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._leave(original_node)
         self._pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enter(node)
         outer = self.scope
         inner = Scope(
             "function",
@@ -202,9 +256,11 @@ class ScopeVisitor(cst.CSTVisitor):
         self._push(inner)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._leave(original_node)
         self._pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter(node)
         inner = Scope("lambda", self.scope, self._qualname("<lambda>"), node=node)
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -212,6 +268,7 @@ class ScopeVisitor(cst.CSTVisitor):
         self._push(inner)
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._leave(original_node)
         self._pop()
 
     def _visit_comprehension(self, node: cst.CSTNode) -> None:
@@ -249,15 +306,19 @@ class ScopeVisitor(cst.CSTVisitor):
     # If, while, for, match and exception handlers make a branch conditional.
 
     def visit_If(self, node: cst.If) -> None:
+        self._enter(node)
         self._conditional[-1] += 1
 
     def leave_If(self, original_node: cst.If) -> None:
+        self._leave(original_node)
         self._conditional[-1] -= 1
 
     def visit_While(self, node: cst.While) -> None:
+        self._enter(node)
         self._conditional[-1] += 1
 
     def leave_While(self, original_node: cst.While) -> None:
+        self._leave(original_node)
         self._conditional[-1] -= 1
 
     def visit_Match(self, node: cst.Match) -> None:
@@ -267,26 +328,32 @@ class ScopeVisitor(cst.CSTVisitor):
         self._conditional[-1] -= 1
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._enter(node)
         self._conditional[-1] += 1
 
     def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self._leave(original_node)
         if original_node.name is not None:
             self._bind_target(original_node.name.name, Binding("unknown", self.scope))
         self._conditional[-1] -= 1
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._enter(node)
         self._conditional[-1] += 1
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._leave(original_node)
         if original_node.name is not None:
             self._bind_target(original_node.name.name, Binding("unknown", self.scope))
         self._conditional[-1] -= 1
 
     def visit_For(self, node: cst.For) -> None:
+        self._enter(node)
         self._bind_target(node.target, Binding("unknown", self.scope))
         self._conditional[-1] += 1
 
     def leave_For(self, original_node: cst.For) -> None:
+        self._leave(original_node)
         self._conditional[-1] -= 1
 
     # -- bindings -------------------------------------------------------------------------
@@ -433,9 +500,11 @@ class ScopeVisitor(cst.CSTVisitor):
             scope.bind(node.target.value, Binding("assign", scope, node.value))
 
     def visit_With(self, node: cst.With) -> None:
+        self._enter(node)
         self._with_targets.append([])
 
     def leave_With(self, original_node: cst.With) -> None:
+        self._leave(original_node)
         end = self.scope.tick()
         for binding in self._with_targets.pop():
             binding.until = end
@@ -479,5 +548,5 @@ class ScopeVisitor(cst.CSTVisitor):
     # -- calls ----------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        site = CallSite(node, self.scope, self._conditional[-1] > 0, self.scope.tick())
+        site = CallSite(node, self.scope, self._conditional[-1] > 0, self.scope.tick(), self.block)
         self.calls.append(site)

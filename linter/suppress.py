@@ -1,5 +1,6 @@
 """Suppression comments, read in one place: `# noqa`, `# noqa: ML101`,
-`# methodlint: ignore[ML101]` and `# methodlint: skip-file`."""
+`# methodlint: ignore[ML101]` and `# methodlint: skip-file`; and which of them suppress nothing
+(ML901)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from methodlint.diagnostics import Diagnostic
+from methodlint.diagnostics import Diagnostic, Span
+from methodlint.facts import FileFacts
+from methodlint.rule import Finding, Rule, RuleSettings
 
 _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?",
@@ -18,6 +21,8 @@ _NOQA = re.compile(
 _IGNORE = re.compile(r"#\s*methodlint:\s*ignore\[(?P<codes>[^\]]*)\]")
 SKIP_FILE = re.compile(rb"#\s*methodlint:\s*skip-file\b")
 _SKIP_FILE_COMMENT = re.compile(r"#\s*methodlint:\s*skip-file\b")
+
+UNUSED_SUPPRESSION = "ML901"
 
 
 def skips_file(source: str) -> bool:
@@ -34,58 +39,154 @@ def skips_file(source: str) -> bool:
 ALL = "*"
 
 
+@dataclass(frozen=True)
+class Directive:
+    """One suppression in a comment: `# noqa`, `# noqa: codes` or `# methodlint: ignore[codes]`.
+
+    A comment may hold two (`# methodlint: ignore[ML101]  # noqa: E501`). Columns are 1-based
+    code points, end exclusive.
+    """
+
+    kind: str  # "noqa" or "ignore"
+    codes: tuple[str, ...]  # upper case, as written; () for a bare noqa
+    text: str  # the directive as written, `#` included
+    line: int
+    column: int
+    end_column: int
+    own_line: bool  # the comment is alone on its line (it covers the statement below)
+    # False when a letter or digit follows (noqa ML1O1 reads as ML1): no fix rewrites it.
+    ends_cleanly: bool = True
+    # The whole comment is this directive, and `removal` deletes it: its line when it is alone
+    # there, else the comment and the blanks before it. None when the comment says more.
+    removal: Span | None = None
+
+    @property
+    def span(self) -> Span:
+        return Span(self.line, self.column, self.line, self.end_column)
+
+    @property
+    def blanket(self) -> bool:
+        return not self.codes
+
+
 @dataclass
 class Suppressions:
-    """Codes suppressed per line (`ALL` for a bare noqa), and each line's statement start."""
+    """The directives of a file, and each line's statement start."""
 
-    by_line: dict[int, set[str]] = field(default_factory=dict)
-    own_line: set[int] = field(default_factory=set)  # comment lines with no code on them
+    directives: list[Directive] = field(default_factory=list)
     statement_start: dict[int, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._by_line: dict[int, list[Directive]] = {}
+        for directive in self.directives:
+            self._by_line.setdefault(directive.line, []).append(directive)
+
+    def covering(self, code: str, line: int, end_line: int) -> list[tuple[Directive, str]]:
+        """Each directive that suppresses `code` flagged on lines `line`..`end_line`, with the
+        code it names (`ALL` for a bare noqa)."""
+        if not self._by_line:
+            return []
+        lines = list(range(line, end_line + 1))
+        start = self.statement_start.get(line, line)
+        above = self._by_line.get(start - 1)
+        if above and above[0].own_line:
+            lines.append(start - 1)
+        found = []
+        for number in lines:
+            for directive in self._by_line.get(number, ()):
+                if directive.blanket:
+                    found.append((directive, ALL))
+                elif code in directive.codes:
+                    found.append((directive, code))
+        return found
+
     def suppresses(self, diagnostic: Diagnostic) -> bool:
-        lines = set(range(diagnostic.line, diagnostic.end_line + 1))
-        start = self.statement_start.get(diagnostic.line, diagnostic.line)
-        if start - 1 in self.own_line:
-            lines.add(start - 1)
-        for line in lines:
-            codes = self.by_line.get(line)
-            if codes and (ALL in codes or diagnostic.code in codes):
-                return True
-        return False
+        return bool(self.covering(diagnostic.code, diagnostic.line, diagnostic.end_line))
 
 
-def _codes(comment: str) -> set[str] | None:
-    found: set[str] = set()
-    matched = False
+def _split_codes(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.upper() for c in re.split(r"[\s,]+", text) if c))
+
+
+def _directives_in(comment: str) -> list[tuple[str, tuple[str, ...], int, int, str]]:
+    """(kind, codes, start, end, text) of each directive in one comment, by position."""
+    found = []
     for match in _IGNORE.finditer(comment):
-        matched = True
-        found.update(c.strip().upper() for c in match.group("codes").split(",") if c.strip())
+        codes = _split_codes(match.group("codes"))
+        if codes:
+            found.append(("ignore", codes, match.start(), match.end(), match.group(0)))
     for match in _NOQA.finditer(comment):
-        matched = True
-        codes = match.group("codes")
-        if codes is None:
-            found.add(ALL)
+        codes = _split_codes(match.group("codes") or "")
+        found.append(("noqa", codes, match.start(), match.end(), match.group(0)))
+    return sorted(found, key=lambda item: item[2])
+
+
+def _removal(comment: str, column: int, line: int, line_text: str, own_line: bool) -> Span:
+    """The span that deletes a comment starting at 0-based `column` of `line`."""
+    if own_line:
+        if line_text.endswith(("\n", "\r")):
+            return Span(line, 1, line + 1, 1)
+        return Span(line, 1, line, len(line_text) + 1)
+    before = len(line_text[:column].rstrip()) + 1
+    return Span(line, before, line, column + len(comment) + 1)
+
+
+@dataclass
+class _Comment:
+    line: int
+    column: int  # 0-based
+    string: str
+    line_text: str
+
+
+def _directives(comments: list[_Comment], code_lines: set[int] | None) -> list[Directive]:
+    result = []
+    for comment in comments:
+        found = _directives_in(comment.string)
+        if not found:
+            continue
+        if code_lines is None:
+            own_line = comment.line_text[: comment.column].strip() == ""
         else:
-            found.update(c.upper() for c in re.split(r"[\s,]+", codes) if c)
-    return found if matched else None
+            own_line = comment.line not in code_lines
+        whole = len(found) == 1 and found[0][2] == 0 and found[0][3] == len(comment.string.rstrip())
+        for kind, codes, start, end, text in found:
+            removal = None
+            after = comment.string[end : end + 1]
+            if whole:
+                removal = _removal(
+                    comment.string, comment.column, comment.line, comment.line_text, own_line
+                )
+            result.append(
+                Directive(
+                    kind=kind,
+                    codes=codes,
+                    text=text,
+                    line=comment.line,
+                    column=comment.column + start + 1,
+                    end_column=comment.column + end + 1,
+                    own_line=own_line,
+                    ends_cleanly=not (after.isalnum() or after == "_"),
+                    removal=removal,
+                )
+            )
+    return result
 
 
 def read_suppressions(source: str) -> Suppressions:
-    """Find the suppression comments of `source` (a file that has findings)."""
-    result = Suppressions()
+    """Find the suppression comments of `source`."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
         return _read_by_lines(source)
+    result = Suppressions()
+    comments: list[_Comment] = []
     statement_first: int | None = None
     lines_with_code: set[int] = set()
     skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
     for token in tokens:
         if token.type == tokenize.COMMENT:
-            codes = _codes(token.string)
-            if codes:
-                result.by_line.setdefault(token.start[0], set()).update(codes)
-                result.own_line.add(token.start[0])
+            comments.append(_Comment(token.start[0], token.start[1], token.string, token.line))
             continue
         if token.type in skip or token.type == tokenize.ENDMARKER:
             if token.type == tokenize.NEWLINE and statement_first is not None:
@@ -97,20 +198,16 @@ def read_suppressions(source: str) -> Suppressions:
             lines_with_code.add(line)
         if statement_first is None:
             statement_first = token.start[0]
-    result.own_line -= lines_with_code
-    return result
+    return Suppressions(_directives(comments, lines_with_code), result.statement_start)
 
 
 def _read_by_lines(source: str) -> Suppressions:
-    result = Suppressions()
-    for number, line in enumerate(source.splitlines(), start=1):
+    comments = []
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
         if "#" in line:
-            codes = _codes(line[line.index("#") :])
-            if codes:
-                result.by_line.setdefault(number, set()).update(codes)
-                if line.lstrip().startswith("#"):
-                    result.own_line.add(number)
-    return result
+            column = line.index("#")
+            comments.append(_Comment(number, column, line[column:].rstrip("\r\n"), line))
+    return Suppressions(_directives(comments, None))
 
 
 def apply(source: str, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -120,3 +217,73 @@ def apply(source: str, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         return diagnostics
     suppressions = read_suppressions(source)
     return [d for d in diagnostics if not suppressions.suppresses(d)]
+
+
+# -- ML901 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnusedCodes:
+    """A directive and the codes in it that suppress nothing (`unknown`: those that are no
+    rule's code)."""
+
+    directive: Directive
+    codes: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+class UnusedSuppressions:
+    """Judges suppression directives for ML901; built only when ML901 is selected.
+
+    A code is used when a finding of that code lies where the directive reaches, whether or not
+    its rule is selected: the rules that are not selected run too, silently, so that a comment is
+    judged the same way whatever the selection (and `per-file-ignores`) of the run. A bare
+    `# noqa` is never judged (other flake8-style tools share it), and neither are codes that are
+    neither `ML` codes nor an installed plugin's (they belong to other tools), nor ML901 itself.
+    """
+
+    def __init__(self, selected: frozenset[str], settings: RuleSettings) -> None:
+        from methodlint.registry import all_rules
+        from methodlint.rules.unused_suppression import UnusedSuppression
+
+        rules = all_rules()
+        self.rule = UnusedSuppression(settings)
+        self.known = frozenset(rule.code for rule in rules)
+        self.others: list[Rule] = [
+            rule(settings)
+            for rule in rules
+            if not rule.engine_reported and rule.code not in selected
+        ]
+
+    def judged(self, code: str) -> bool:
+        return code != UNUSED_SUPPRESSION and (code.startswith("ML") or code in self.known)
+
+    def check(self, source: str, facts: FileFacts, reported: Iterable[Diagnostic]) -> list[Finding]:
+        """ML901's findings for one analysed file; `reported` are the selected rules' findings
+        before suppression."""
+        suppressions = read_suppressions(source)
+        if not suppressions.directives:
+            return []
+        flagged = [(d.code, d.line, d.end_line) for d in reported]
+        for rule in self.others:
+            flagged.extend(
+                (rule.code, f.span.line, f.span.end_line) for f in rule.check_file(facts)
+            )
+        used: set[tuple[int, str]] = set()
+        for code, line, end_line in flagged:
+            for directive, named in suppressions.covering(code, line, end_line):
+                used.add((id(directive), named))
+        unused = []
+        for directive in suppressions.directives:
+            codes = tuple(
+                c for c in directive.codes if self.judged(c) and (id(directive), c) not in used
+            )
+            if codes:
+                unknown = tuple(c for c in codes if c not in self.known)
+                unused.append(UnusedCodes(directive, codes, unknown))
+        findings = self.rule.check_unused(unused)
+        return [
+            f
+            for f in findings
+            if not suppressions.covering(UNUSED_SUPPRESSION, f.span.line, f.span.end_line)
+        ]

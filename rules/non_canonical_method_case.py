@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from methodlint.diagnostics import Edit, Fix, Severity
 from methodlint.facts import MethodToken
-from methodlint.methods import is_registered
+from methodlint.methods import is_idempotent, is_registered
 from methodlint.rule import Finding, Rule
 
 # A plain string literal: optional u/r prefix, one kind of quote, no escapes.
@@ -19,12 +19,16 @@ class NonCanonicalMethodCase(Rule):
     ## What it does
     Flags a registered HTTP method written in other than upper case where the library uses
     the string as written: http.client `request()`/`putrequest()`,
-    `urllib.request.Request(method=...)` and urllib3 `urlopen()`. requests, httpx, aiohttp,
-    urllib3's `request()` and aiohttp_retry upper-case the method themselves and are not
-    reported. `"post".upper()` is upper case.
+    `urllib.request.Request(method=...)` and urllib3 `urlopen()`; and an entry of a urllib3
+    retry policy's `allowed_methods`/`method_whitelist`, which urllib3 compares as written
+    with the upper-cased request method, so that `["get", "put"]` silently retries nothing.
+    requests, httpx, aiohttp, urllib3's `request()` and aiohttp_retry `methods` upper-case
+    the method themselves and are not reported. `"post".upper()` is upper case.
 
-    The fix upper-cases a literal written in the method position. It is not offered for a
-    constant (other code may compare it as written).
+    The fix upper-cases a literal written in the method position, or an idempotent entry of
+    `allowed_methods`. It is not offered for a constant (other code may compare it as
+    written), nor for a non-idempotent `allowed_methods` entry: upper-casing `"post"` would
+    start retrying POST requests (see ML203), a change of behaviour to decide by hand.
 
     ## Why is this bad?
     Method names are case-sensitive (RFC 9110 §9.1): `get` is not `GET`. A server may answer
@@ -67,6 +71,7 @@ class NonCanonicalMethodCase(Rule):
         "import http.client\nc = http.client.HTTPConnection('x.test')\nc.request('post', '/')\n",
         "from urllib.request import Request\nRequest('https://x.test/', method='put')\n",
         "import urllib3\np = urllib3.PoolManager()\np.urlopen('Get', 'https://x.test/')\n",
+        "from urllib3.util.retry import Retry\nRetry(allowed_methods=['get', 'HEAD'])\n",
     )
 
     def check_method_token(self, token: MethodToken) -> Iterator[Finding]:
@@ -76,6 +81,9 @@ class NonCanonicalMethodCase(Rule):
         if value == value.upper() or not is_registered(value, self.settings.extra_methods):
             return
         canonical = value.upper()
+        if token.role == "allowed-methods":
+            yield self._allowed_method(token, canonical)
+            return
         fix = None
         match = _PLAIN_LITERAL.match(token.source)
         if match is not None and not token.constant:
@@ -86,5 +94,29 @@ class NonCanonicalMethodCase(Rule):
             token.span,
             f"{value!r} is sent as written by {token.client}; HTTP methods are "
             f"case-sensitive, the server expects {canonical!r}",
+            fix=fix,
+        )
+
+    def _allowed_method(self, token: MethodToken, canonical: str) -> Finding:
+        idempotent = is_idempotent(canonical) or canonical in self.settings.idempotent_methods
+        fix = None
+        match = _PLAIN_LITERAL.match(token.source)
+        if idempotent and match is not None and not token.constant:
+            prefix, quote, _ = match.groups()
+            content = f"{prefix}{quote}{canonical}{quote}"
+            fix = Fix(f"Upper-case the method to {canonical!r}", (Edit(token.span, content),))
+        effect = (
+            "upper-casing it will let them be retried"
+            if idempotent
+            else f"upper-casing it would start retrying {canonical} requests (see ML203)"
+        )
+        return Finding(
+            token.span,
+            f"{token.value!r} in the allowed methods of {token.client}(...) is compared as "
+            f"written with the upper-cased request method: no {canonical} request is retried; "
+            f"{effect}",
+            hint=None
+            if idempotent
+            else f"Remove the entry, or decide whether to retry {canonical} first",
             fix=fix,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,11 @@ from methodlint import (
     Severity,
     lint_paths,
     lint_source,
+    registry,
 )
 from methodlint.config import load_config
+from methodlint.facts import HttpCall
+from methodlint.rule import Finding, Rule
 
 GET_WITH_BODY = "import requests\n\nrequests.get(url, json=q)\n"
 THREE_RULES = (
@@ -259,3 +264,100 @@ def test_lint_paths_rejects_an_unknown_code_in_a_config_from_keywords(project: P
 
     with pytest.raises(ConfigError, match="ML1O1"):
         lint_paths(["a.py"], Config(select=("ML1O1",)))
+
+
+# --- third-party rules (the `methodlint.rules` entry point group) -------------------------------
+
+
+class PluginGetRule(Rule):
+    """
+    ## What it does
+    Flags every GET (a plugin's rule, for the tests).
+
+    ## Why is this bad?
+    It is not; this is a test.
+
+    ## Example
+    ```python
+    requests.get(url)
+    ```
+
+    ## Use instead
+    ```python
+    requests.head(url)
+    ```
+
+    ## References
+    - none
+    """
+
+    code = "XY101"
+    name = "plugin-get"
+    severity = Severity.WARNING
+    summary = "A GET request (test plugin)"
+    hint = "Do something else"
+
+    def check_call(self, call: HttpCall) -> Iterator[Finding]:
+        if call.method == "GET":
+            yield Finding(call.build_site, f"GET via {call.client}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeEntryPoint:
+    name: str
+    value: object
+
+    def load(self) -> object:
+        return self.value
+
+
+def _install_plugins(monkeypatch: pytest.MonkeyPatch, *plugins: object) -> None:
+    def entry_points(group: str) -> list[FakeEntryPoint]:
+        if group != "methodlint.rules":
+            return []
+        return [FakeEntryPoint(f"plugin{i}", plugin) for i, plugin in enumerate(plugins)]
+
+    monkeypatch.setattr(registry, "entry_points", entry_points)
+    registry.all_rules.cache_clear()
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Plugins installed through a fake `importlib.metadata.entry_points`; the rule registry is
+    rebuilt before and after the test."""
+    registry.all_rules.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    registry.all_rules.cache_clear()
+
+
+def test_a_plugin_rule_is_discovered_selected_and_reported(plugins: pytest.MonkeyPatch) -> None:
+    _install_plugins(plugins, PluginGetRule)
+    source = "import requests\n\nrequests.get(url, json=q)\n"
+
+    assert "XY101" in [rule.code for rule in registry.all_rules()]
+    only = lint_source(source, "a.py", Config(select=("XY1",)))
+    assert [(d.code, d.name, d.line, d.message) for d in only] == [
+        ("XY101", "plugin-get", 3, "GET via requests.get")
+    ]
+    assert {d.code for d in lint_source(source, "a.py")} == {"XY101", "ML101"}
+    assert [d.code for d in lint_source(source, "a.py", Config(ignore=("plugin-get",)))] == [
+        "ML101"
+    ]
+
+
+def test_a_plugin_module_registers_its_rules(plugins: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("methodlint_xy")
+    rule = type("ModuleRule", (PluginGetRule,), {"code": "XY102", "__module__": "methodlint_xy"})
+    module.ModuleRule = rule  # type: ignore[attr-defined]
+    _install_plugins(plugins, module)
+
+    assert [r.code for r in registry.all_rules() if not r.code.startswith("ML")] == ["XY102"]
+
+
+def test_a_plugin_may_not_use_the_ml_prefix(plugins: pytest.MonkeyPatch) -> None:
+    rule = type("Impostor", (PluginGetRule,), {"code": "ML999"})
+    _install_plugins(plugins, rule)
+
+    with pytest.raises(registry.PluginError, match="ML999"):
+        registry.all_rules()

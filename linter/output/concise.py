@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from methodlint.diagnostics import Diagnostic
+from methodlint.output.context import OutputContext
+from methodlint.output.style import paint, severity_color
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
-    return "".join(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n" for d in diagnostics)
+def header(diagnostic: Diagnostic, color: bool) -> str:
+    """`path:line:col: CODE message`, the first line of the concise and full formats."""
+    d = diagnostic
+    path = paint(d.path, color, bold=True)
+    code = paint(d.code, color, fg=severity_color(d.severity), bold=True)
+    return f"{path}:{d.line}:{d.column}: {code} {d.message}"
+
+
+def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
+    return "".join(f"{header(d, context.color)}\n" for d in diagnostics)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from methodlint.diagnostics import Diagnostic, Fix
+from methodlint.output.context import OutputContext
 
 
 def _fix(fix: Fix | None) -> dict[str, Any] | None:
@@ -44,5 +45,5 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
     return json.dumps([as_dict(d) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
