@@ -383,6 +383,7 @@ class _Event:
     bound: set[str]
     changed: set[str]
     values: list[cst.BaseExpression]
+    targets: list[cst.BaseExpression] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -403,7 +404,8 @@ class _FlowVisitor(cst.CSTVisitor):
         self, targets: Iterable[cst.BaseExpression], values: list[cst.BaseExpression]
     ) -> None:
         self.index += 1
-        event = _Event(self.index, set(), set(), values)
+        targets = list(targets)
+        event = _Event(self.index, set(), set(), values, targets)
         for target in targets:
             for key, bound in _target_keys(target):
                 (event.bound if bound else event.changed).add(key)
@@ -460,7 +462,7 @@ class _FlowVisitor(cst.CSTVisitor):
             if key is not None:
                 self.index += 1
                 values = [a.value for a in original_node.args]
-                self.flow.events.append(_Event(self.index, set(), {key}, values))
+                self.flow.events.append(_Event(self.index, set(), {key}, values, [func]))
 
 
 def _flow(node: cst.CSTNode) -> _Flow:
@@ -634,11 +636,66 @@ def _feeds(resolver: Resolver, get: _Request, write: _Request, flow: _Flow) -> b
             ):
                 tainted |= targets
                 changed = True
-    return any(
-        _reads(value, responses, holders, write.index) or _uses(value, tainted)
-        for _, _, _, empty, value in write.raw.bodies
-        if not empty
-    )
+    contents = [value for _, _, _, empty, value in write.raw.bodies if not empty]
+    if not any(_reads(v, responses, holders, write.index) or _uses(v, tainted) for v in contents):
+        return False
+    # A version of what was read, sent back in the content or the query (`data["sha"] =
+    # current["sha"]`, Confluence's `version`, CouchDB's `_rev`, `?cas=`), is a precondition
+    # the server checks: no lost update.
+    used = tainted | {k for v in contents for k in _loaded_keys(v)}
+    feeding = [e for e in events if e.index < write.index and (e.bound | e.changed) & used]
+    nodes = [write.raw.site.node, *(n for e in feeding for n in (*e.targets, *e.values))]
+    return not any(_mentions_version(n) for n in nodes)
+
+
+# Names of the version a client sends back so that the server can refuse a stale write,
+# compared without case, `_` and `-`.
+_VERSIONS = frozenset(
+    {
+        "sha",
+        "etag",
+        "rev",
+        "revision",
+        "version",
+        "versionnumber",
+        "resourceversion",
+        "lockversion",
+        "objectversion",
+        "seqno",
+        "ifseqno",
+        "ifprimaryterm",
+        "cas",
+        "modifiedindex",
+        "ifmatch",
+        "ifgenerationmatch",
+        "ifmetagenerationmatch",
+    }
+)
+_QUERY_NAME = re.compile(r"[?&]([\w\-]+)=")
+
+
+def _is_version(name: str) -> bool:
+    return name.lower().lstrip("$@").replace("_", "").replace("-", "") in _VERSIONS
+
+
+def _mentions_version(node: cst.CSTNode) -> bool:
+    """A string key, name, attribute, keyword or query parameter named like a version."""
+    pending: list[cst.CSTNode] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.SimpleString):
+            text = current.evaluated_value
+            if isinstance(text, str) and (
+                _is_version(text) or any(_is_version(q) for q in _QUERY_NAME.findall(text))
+            ):
+                return True
+        elif isinstance(current, cst.FormattedStringText):
+            if any(_is_version(q) for q in _QUERY_NAME.findall(current.value)):
+                return True
+        elif isinstance(current, cst.Name) and _is_version(current.value):
+            return True
+        pending.extend(current.children)
+    return False
 
 
 def _getresponse(resolver: Resolver, get: _Request, flow: _Flow) -> int | None:

@@ -691,6 +691,10 @@ class RetryAnalysis:
         if retry_call is not None:
             found.append(self._block_scope(retry_call.spec, retry_call.call, retry_call.call))
         chain = list(send.block.chain()) if send.block is not None else []
+        # Gating may happen anywhere in the function (`attempts = 5 if method in SAFE else 1`).
+        function: cst.CSTNode = next(
+            (n for n in chain if isinstance(n, (cst.FunctionDef, cst.Lambda))), self.module
+        )
         child: cst.CSTNode = send.node
         for node in chain:
             if isinstance(node, cst.ClassDef):
@@ -731,7 +735,9 @@ class RetryAnalysis:
                     child = node
                     continue
             if isinstance(node, (cst.For, cst.While)) and self._in_loop_body(node, child):
-                loop = self._loop_scope(node, send, chain, request_nodes, method, http_nodes)
+                loop = self._loop_scope(
+                    node, send, chain, request_nodes, method, http_nodes, function
+                )
                 if loop is not None:
                     found.append(loop)
             child = node
@@ -770,6 +776,7 @@ class RetryAnalysis:
         request_nodes: Sequence[cst.CSTNode],
         method: cst.BaseExpression | None,
         http_nodes: set[int],
+        function: cst.CSTNode,
     ) -> RawScope | None:
         body = list(walk(loop.body))
         responses = self._responses(body, send.node)
@@ -807,7 +814,7 @@ class RetryAnalysis:
             loop,
             loop,
             connect,
-            self._gated(loop, method),
+            self._gated(function, method),
             " or ".join(reasons),
         )
 

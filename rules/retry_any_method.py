@@ -15,7 +15,8 @@ class RetryAnyMethod(Rule):
     ## What it does
     Flags a request whose method is a parameter or variable, sent in a retry scope (loop,
     decorator or block) that does not compare the method with a set of methods: the generic
-    `request(method, url, ...)` helper of an SDK wrapped in a retry loop. Not reported when
+    `request(method, url, ...)` helper of an SDK wrapped in a retry loop. A comparison of the
+    method with a set anywhere in the function counts as gating. Not reported when
     the scope retries only connection-establishment errors or 413/429/503, when the request
     carries an idempotency key or a precondition, when methodlint cannot see its headers,
     or when the function is private (leading underscore) and every call of it in the file
@@ -32,10 +33,10 @@ class RetryAnyMethod(Rule):
 
     import requests
 
-    def request(method, url, **kwargs):
+    def request(method, url, payload=None):
         for attempt in range(5):
             try:
-                return requests.request(method, url, **kwargs)
+                return requests.request(method, url, json=payload)
             except requests.exceptions.ConnectionError:
                 time.sleep(2**attempt)
     ```
@@ -48,11 +49,11 @@ class RetryAnyMethod(Rule):
 
     IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
-    def request(method, url, **kwargs):
+    def request(method, url, payload=None):
         attempts = 5 if method.upper() in IDEMPOTENT else 1
         for attempt in range(attempts):
             try:
-                return requests.request(method, url, **kwargs)
+                return requests.request(method, url, json=payload)
             except requests.exceptions.ConnectionError:
                 if attempt == attempts - 1:
                     raise

@@ -34,7 +34,6 @@ ACTIONS = frozenset(
         "disable",
         "subscribe",
         "unsubscribe",
-        "block",
         "unblock",
         "ban",
         "unban",
@@ -51,6 +50,71 @@ _SAFE = frozenset({"GET", "HEAD"})
 # A segment's first word: lower case (`delete`, `deleteUser`), capitalised (`DeleteUser`) or
 # upper case (`DELETE_USER`, `HTMLParser` gives `HTML`).
 _FIRST_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)")
+
+
+# A segment that names a static document is read, not acted on: `update.json`, `reset.txt`.
+_DOCUMENTS = frozenset(
+    {
+        "json",
+        "xml",
+        "txt",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "cfg",
+        "md",
+        "rst",
+        "csv",
+        "rss",
+        "atom",
+        "html",
+        "htm",
+        "css",
+        "js",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "ico",
+        "pdf",
+        "zip",
+        "gz",
+        "tgz",
+        "tar",
+        "whl",
+        "exe",
+        "msi",
+        "dmg",
+        "deb",
+        "rpm",
+        "apk",
+        "jar",
+        "bin",
+        "sig",
+        "asc",
+        "sha256",
+        "sh",
+        "bat",
+        "ps1",
+    }
+)
+
+
+def action(segments: tuple[str, ...]) -> str | None:
+    """The first segment that names an action: its first word is one of `ACTIONS`, it is not
+    a static document, and no literal segment follows it (only identifiers, as placeholders:
+    `/users/{}/delete`, `/delete/{}`); an action word followed by a literal segment names a
+    part of the API (`/update-system/job-status/{}`), not an action."""
+    for index, segment in enumerate(segments):
+        if first_word(segment) not in ACTIONS:
+            continue
+        if "." in segment and segment.rsplit(".", 1)[1].lower() in _DOCUMENTS:
+            continue
+        if all("{}" in later for later in segments[index + 1 :]):
+            return segment
+    return None
 
 
 def first_word(segment: str) -> str | None:
@@ -71,10 +135,14 @@ class UnsafeActionViaGet(Rule):
     Flags a GET or HEAD request whose literal URL has a path segment whose first word
     names a state-changing action: delete, remove, destroy, erase, create, insert, update,
     modify, reset, cancel, revoke, purge, approve, reject, unarchive, publish, unpublish,
-    activate, deactivate, enable, disable, subscribe, unsubscribe, block, unblock, ban,
-    unban, logout, signout, submit, trigger, restart, kill, disconnect. Words are split on
+    activate, deactivate, enable, disable, subscribe, unsubscribe, unblock, ban, unban,
+    logout, signout, submit, trigger, restart, kill, disconnect. Words are split on
     `-`, `_`, `.` and camelCase, and only whole words count: `/updates`, `/deleted-items`
     and `/docs/how-to-delete-an-account` do not match. The host never counts, nor the query.
+    The action segment must end the path, or be followed only by computed segments
+    (`/users/{id}/delete`, `/delete/{key}`): a literal segment after it makes it the name of a
+    part of the API (`/update-system/job-status`), and a static document (`update.json`) is
+    read, not acted on. `block` is left out: `/block?height=` is a read in blockchain RPCs.
     The URL is read from a string, an f-string, a concatenation, `%`/`.format()` of a literal,
     `urljoin` of such parts, or a name bound once to one of these; for a URL led by a
     placeholder (`f"{base}/users/delete"`) the placeholder is taken as the base URL.
@@ -126,6 +194,9 @@ class UnsafeActionViaGet(Rule):
         "import requests\ndef f(url):\n    requests.get(url)\n",
         "import httpx\nhttpx.get('api.delete.test/items')\n",
         "import requests\nrequests.get('https://x.test/updater/v2/status')\n",
+        "import requests\ndef f(base, i):\n    requests.get(f'{base}/update-system/status/{i}')\n",
+        "import requests\nrequests.get('https://x.test/releases/update.json')\n",
+        "import requests\ndef f(rpc, h):\n    requests.get(f'{rpc}/block?height={h}')\n",
     )
     INVALID = (
         "import requests\nrequests.get('https://x.test/api/items/1/delete')\n",
@@ -147,18 +218,16 @@ class UnsafeActionViaGet(Rule):
         "def f(base, i):\n"
         "    url = f'{base}/subscriptions/{i}/unsubscribe'\n"
         "    return requests.get(url)\n",
+        "import requests\ndef f(base, key):\n    requests.get(f'{base}/delete/{key}')\n",
     )
 
     def check_call(self, call: HttpCall) -> Iterator[Finding]:
         if not call.methods or not call.methods <= _SAFE or call.url is None:
             return
-        for segment in call.url.segments or ():
-            word = first_word(segment)
-            if word in ACTIONS:
-                method = call.method or "GET"
-                yield Finding(
-                    call.url.span,
-                    f"{method} via {call.client} to a URL that names an action "
-                    f"('{segment}'): a safe method must not change state",
-                )
-                return
+        segment = action(call.url.segments or ())
+        if segment is not None:
+            yield Finding(
+                call.url.span,
+                f"{call.method or 'GET'} via {call.client} to a URL that names an action "
+                f"('{segment}'): a safe method must not change state",
+            )

@@ -83,3 +83,21 @@ def test_fixture(rule: type[Rule]) -> None:
 def test_every_fixture_belongs_to_a_rule() -> None:
     names = {_module_name(rule) for rule in RULES}
     assert {p.stem for p in FIXTURES.glob("*.py")} <= names
+
+
+CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "rule", [r for r in RULES if r.code not in ("ML002", "ML003")], ids=lambda r: r.code
+)
+def test_documentation_examples(rule: type[Rule]) -> None:
+    """The docs' Example is flagged by the rule, and its Use instead is not."""
+    import textwrap
+
+    sections = rule.documentation()
+    for heading, flagged in (("Example", True), ("Use instead", False)):
+        for block in CODE_BLOCK.findall(sections[heading]):
+            source = textwrap.dedent(block)
+            found = [d for d in lint_source(source, "doc.py", _only(rule)) if d.code == rule.code]
+            assert bool(found) == flagged, f"{rule.code} {heading}: {found}"
