@@ -1106,19 +1106,23 @@ class Resolver:
             return NO_HEADERS
         items: list[Header] = []
         if isinstance(node, cst.Dict):
+            # With a spread or key methodlint cannot read, the headers are not all known,
+            # but the ones it sees are still sent (what ML204 and ML303 need).
+            known = True
             for element in node.elements:
                 if not isinstance(element, cst.DictElement):
                     spread = self.headers_value(element.value, scope, depth + 1)
-                    if not spread.known:
-                        return UNKNOWN_HEADERS
+                    known = known and spread.known
                     items.extend(spread.items)
                     continue
                 name = _literal_text(element.key)
                 if name is None:
-                    return UNKNOWN_HEADERS
+                    known = False
+                    continue
+                items = [h for h in items if h.name.lower() != name.lower()]
                 if not _is_none(element.value):
                     items.append(self._header(name, element.value))
-            return Headers(True, tuple(items))
+            return Headers(known, tuple(items))
         if isinstance(node, (cst.List, cst.Tuple)):
             for item in node.elements:
                 pair = item.value

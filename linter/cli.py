@@ -82,6 +82,12 @@ def _list_rules() -> str:
 )
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Check every file; read and write no cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Cache folder (default: .methodlint_cache in the project folder).",
+)
 @click.option("--stdin-filename", help="The path to report for standard input (-).")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
@@ -110,6 +116,8 @@ def main(
     config_path: str | None,
     isolated: bool,
     jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
     stdin_filename: str | None,
     explain: str | None,
     list_rules: bool,
@@ -150,6 +158,7 @@ def main(
             verbose,
             color,
             actions,
+            cache=False if no_cache else (cache_dir or True),
         )
     except ConfigError as error:
         click.echo(f"methodlint: configuration error: {error}", err=True)
@@ -192,12 +201,15 @@ def _run(
     verbose: bool,
     color: bool | None = None,
     actions: _Actions | None = None,
+    cache: bool | str = False,
 ) -> int:
     from methodlint.runner import lint_paths
 
     formatter = FORMATTERS[config.output_format]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
-    report = lint_paths(list(paths), config, jobs=jobs, stdin=stdin, stdin_filename=stdin_filename)
+    report = lint_paths(
+        list(paths), config, jobs=jobs, stdin=stdin, stdin_filename=stdin_filename, cache=cache
+    )
     for where, reason in report.files_skipped:
         click.echo(f"methodlint: skipped {where}: {reason}", err=True)
     actions = actions or _Actions()

@@ -10,6 +10,7 @@ import ast
 import re
 import sys
 import threading
+import time
 import tokenize
 import traceback
 from collections.abc import Callable, Iterable
@@ -28,6 +29,9 @@ REPORT_URL = "https://github.com/methodlint/methodlint/issues"
 # CPython itself refuses more than 200 nested brackets; LibCST's native parser crashes the
 # process a few thousand levels deep, so deeper files are never handed to it.
 MAX_NESTING = 200
+# LibCST parses an operator chain in time quadratic in its length (2,000 terms: 0.6 s, 5,000:
+# 5 s) and crashes the process at about 10,000; real code stays below a few hundred.
+MAX_CHAIN = 2000
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ class FileLinter:
             for rule in all_rules()
             if rule.code in settings.codes and not rule.engine_reported
         ]
+        # Seconds spent in LibCST's parser (and importing it), for METHODLINT_PROFILE.
+        self.parse_seconds = 0.0
         # ML901 (opt-in) costs nothing unless selected.
         self.unused_suppressions = (
             suppress.UnusedSuppressions(settings.codes, settings.rules)
@@ -141,6 +147,15 @@ class FileLinter:
         if code not in self.settings.codes:
             return []
         return [_diagnostic(by_code(code), path, Finding(span or Span(1, 1, 1, 1), message))]
+
+    def too_large(self, size: int, path: str) -> list[Diagnostic]:
+        """ML003 for a file over max-file-size that passes the pre-filter."""
+        return self.file_diagnostic(
+            "ML003",
+            path,
+            f"file is {size:,} bytes, larger than max-file-size "
+            f"({self.settings.max_file_size:,}); not analysed",
+        )
 
     def lint_bytes(
         self, data: bytes, path: str, codes: frozenset[str] | None = None
@@ -157,12 +172,7 @@ class FileLinter:
 
     def _lint(self, data: bytes, path: str) -> list[Diagnostic]:
         if len(data) > self.settings.max_file_size:
-            return self.file_diagnostic(
-                "ML003",
-                path,
-                f"file is {len(data):,} bytes, larger than max-file-size "
-                f"({self.settings.max_file_size:,}); not analysed",
-            )
+            return self.too_large(len(data), path)
         if b"\0" in data:
             return self.file_diagnostic("ML002", path, "file contains NUL bytes")
         try:
@@ -176,6 +186,12 @@ class FileLinter:
                 "ML003",
                 path,
                 f"brackets nested more than {MAX_NESTING} levels deep; not analysed",
+            )
+        if _too_long_chain(data, source):
+            return self.file_diagnostic(
+                "ML003",
+                path,
+                f"an expression chains more than {MAX_CHAIN:,} operators; not analysed",
             )
         try:
             return _in_big_stack(lambda: self._analyse(source, path))
@@ -196,6 +212,7 @@ class FileLinter:
             )
 
     def _analyse(self, source: str, path: str) -> list[Diagnostic]:
+        started = time.perf_counter()
         import libcst as cst
 
         from methodlint.calls import file_facts
@@ -203,6 +220,7 @@ class FileLinter:
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:
+            self.parse_seconds += time.perf_counter() - started
             line, column = error.raw_line, error.raw_column + 1
             message = str(error.message).strip().rstrip(".")
             # CPython's parser names the problem better ("expected ':'") and points at the
@@ -222,6 +240,7 @@ class FileLinter:
                 f"syntax error: {message}",
                 Span(line, column, line, column + 1),
             )
+        self.parse_seconds += time.perf_counter() - started
         facts = file_facts(
             module, path, dict(self.settings.http_modules), self.settings.retry_decorators
         )
@@ -318,3 +337,93 @@ def _too_deep(data: bytes, source: str) -> bool:
     except (tokenize.TokenError, SyntaxError):
         return False
     return False
+
+
+# Bytes that can be part of an operator chain's length (links), end one (separators), or nest.
+_NOT_CHAIN = bytes(sorted(set(range(256)) - set(b"()[]{},;:=\n+-*/%@&|^~<>.")))
+_CHAIN_KEYWORDS = (b" and ", b" or ", b"not ", b" if ", b"lambda", b"await ")
+_OPEN = frozenset(b"([{")
+_CLOSE = frozenset(b")]}")
+_SEPARATORS = frozenset(b",;:=")
+_LINK_OPERATORS = frozenset(
+    ("+", "-", "*", "/", "%", "@", "&", "|", "^", "~", "<<", ">>", "**", "//", ".")
+)
+_LINK_KEYWORDS = frozenset(("and", "or", "not", "if", "lambda", "await"))
+_ENDS = frozenset((",", ";", ":", "<", ">", "->"))
+
+
+def _too_long_chain(data: bytes, source: str) -> bool:
+    """True when one expression chains more than MAX_CHAIN operators, attribute accesses, calls
+    or subscripts. Bytes give an upper bound cheaply (strings and comments count too); tokens
+    confirm it."""
+    only = data.translate(None, _NOT_CHAIN)
+    if len(only) + sum(data.count(keyword) for keyword in _CHAIN_KEYWORDS) <= MAX_CHAIN:
+        return False
+    for keyword in _CHAIN_KEYWORDS:
+        data = data.replace(keyword, b" + ")
+    data = data.replace(b"\\\r\n", b"").replace(b"\\\n", b"")
+    if _longest_chain(data.translate(None, _NOT_CHAIN)) <= MAX_CHAIN:
+        return False
+    return _longest_chain_in_tokens(source) > MAX_CHAIN
+
+
+def _longest_chain(only: bytes) -> int:
+    """The most links between two separators at one bracket level (a bracket is a link of the
+    level it opens in: a call, a subscript or a parenthesised operand)."""
+    outer: list[int] = []
+    count = longest = 0
+    for byte in only:
+        if byte in _OPEN:
+            outer.append(count + 1)
+            count = 0
+        elif byte in _CLOSE:
+            if count > longest:
+                longest = count
+            count = outer.pop() if outer else 0
+        elif byte in _SEPARATORS or (byte == 10 and not outer):
+            if count > longest:
+                longest = count
+            count = 0
+        elif byte != 10:
+            count += 1
+    return max(longest, count)
+
+
+def _longest_chain_in_tokens(source: str) -> int:
+    """`_longest_chain` by tokens: comparisons, `in` and `is` end a chain (LibCST keeps a
+    comparison flat)."""
+    import io
+
+    outer: list[int] = []
+    count = longest = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            kind, text = token.type, token.string
+            if kind == tokenize.OP:
+                if text in ("(", "[", "{"):
+                    outer.append(count + 1)
+                    count = 0
+                    continue
+                if text in (")", "]", "}"):
+                    longest = max(longest, count)
+                    count = outer.pop() if outer else 0
+                    continue
+                if text in _LINK_OPERATORS:
+                    count += 1
+                    continue
+                if text in _ENDS or text.endswith("="):
+                    longest = max(longest, count)
+                    count = 0
+            elif kind == tokenize.NAME:
+                if text in _LINK_KEYWORDS:
+                    count += 1
+                elif text in ("in", "is"):
+                    longest = max(longest, count)
+                    count = 0
+            elif kind == tokenize.NEWLINE:
+                longest = max(longest, count)
+                count = 0
+                outer.clear()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return max(longest, count)

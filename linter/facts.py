@@ -63,8 +63,9 @@ class Header:
     """A header sent by a request: its name as written, and its value's source text.
 
     `span` is where the value is written. `literal` is the value's text when it is a string
-    literal, an f-string or a concatenation of literals, with `{}` for each computed part
-    (`f'W/"{tag}"'` is `W/"{}"`); None for any other expression.
+    literal, an f-string, a concatenation of literals or a literal formatted with `%` or
+    `.format()`, with `{}` for each computed part (`f'W/"{tag}"'` is `W/"{}"`); None for any
+    other expression.
     """
 
     name: str
@@ -75,7 +76,9 @@ class Header:
 
 @dataclass(frozen=True)
 class Headers:
-    """The request's own headers. `known` is false when methodlint cannot see all of them."""
+    """The request's own headers. `known` is false when methodlint cannot see all of them;
+    `items` are then the ones it does see (a literal key next to a `**spread`), which are
+    sent but may not be all."""
 
     known: bool
     items: tuple[Header, ...] = ()
@@ -217,7 +220,9 @@ class HttpCall:
     # The content is a JSON Patch document (see JsonPatch), or None.
     json_patch: JsonPatch | None = None
     # A PUT or PATCH whose content is computed from the response of a GET of the same URL
-    # made earlier in the same function: the span of that GET's build site, or None.
+    # expression made earlier in the same function (a read-modify-write): the span of that
+    # GET's build site, or None. None too when the write sends back a version of what it
+    # read in its content or query (`sha`, `version`, `_rev`, `cas`): the server checks it.
     read_modify_write: Span | None = None
 
     @property

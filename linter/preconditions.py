@@ -8,6 +8,7 @@ holds a GET and a later PUT or PATCH of the same URL expression.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -120,8 +121,8 @@ def url_literal(
     if depth > 8:
         return None
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-        left = url_literal(resolver, node.left, scope, depth + 1)
-        right = url_literal(resolver, node.right, scope, depth + 1)
+        left = url_literal(resolver, node.left, scope, depth)
+        right = url_literal(resolver, node.right, scope, depth)
         if left is None and right is None:
             return None
         return (left if left is not None else "{}") + (right if right is not None else "{}")
@@ -384,6 +385,7 @@ class _Event:
     changed: set[str]
     values: list[cst.BaseExpression]
     targets: list[cst.BaseExpression] = field(default_factory=list)
+    branches: tuple[tuple[int, bool], ...] = ()
 
 
 @dataclass(eq=False)
@@ -392,6 +394,19 @@ class _Flow:
 
     events: list[_Event] = field(default_factory=list)
     calls: dict[int, int] = field(default_factory=dict)  # id(call) -> index
+    # http.client `X.getresponse()` calls: (X as a dotted name, index, id of the call).
+    getresponses: list[tuple[str | None, int, int]] = field(default_factory=list)
+    # id(call) -> the branches it is in: (id of an `if`, True for its body, False for else).
+    branches: dict[int, tuple[tuple[int, bool], ...]] = field(default_factory=dict)
+
+    def exclusive(self, one: cst.CSTNode, other: cst.CSTNode) -> bool:
+        """The two calls are in different branches of one `if`: never both run."""
+        return _exclusive(self.branches.get(id(one), ()), self.branches.get(id(other), ()))
+
+
+def _exclusive(one: tuple[tuple[int, bool], ...], other: tuple[tuple[int, bool], ...]) -> bool:
+    mine = dict(one)
+    return any(mine.get(branch, taken) != taken for branch, taken in other)
 
 
 class _FlowVisitor(cst.CSTVisitor):
@@ -399,13 +414,24 @@ class _FlowVisitor(cst.CSTVisitor):
         self.root = root
         self.flow = _Flow()
         self.index = 0
+        self.branch: list[tuple[int, bool]] = []
+
+    def visit_If(self, node: cst.If) -> bool:
+        node.test.visit(self)
+        self.branch.append((id(node), True))
+        node.body.visit(self)
+        self.branch[-1] = (id(node), False)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        self.branch.pop()
+        return False
 
     def _event(
         self, targets: Iterable[cst.BaseExpression], values: list[cst.BaseExpression]
     ) -> None:
         self.index += 1
         targets = list(targets)
-        event = _Event(self.index, set(), set(), values, targets)
+        event = _Event(self.index, set(), set(), values, targets, tuple(self.branch))
         for target in targets:
             for key, bound in _target_keys(target):
                 (event.bound if bound else event.changed).add(key)
@@ -454,6 +480,11 @@ class _FlowVisitor(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.index += 1
         self.flow.calls[id(node)] = self.index
+        if self.branch:
+            self.flow.branches[id(node)] = tuple(self.branch)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "getresponse":
+            self.flow.getresponses.append((_dotted(func.value), self.index, id(node)))
 
     def leave_Call(self, original_node: cst.Call) -> None:
         func = original_node.func
@@ -462,7 +493,8 @@ class _FlowVisitor(cst.CSTVisitor):
             if key is not None:
                 self.index += 1
                 values = [a.value for a in original_node.args]
-                self.flow.events.append(_Event(self.index, set(), {key}, values, [func]))
+                event = _Event(self.index, set(), {key}, values, [func], tuple(self.branch))
+                self.flow.events.append(event)
 
 
 def _flow(node: cst.CSTNode) -> _Flow:
@@ -494,48 +526,59 @@ def _loaded_keys(node: cst.CSTNode) -> Iterator[str]:
             pending.extend(current.children)
 
 
-def _uses(node: cst.CSTNode, keys: set[str]) -> bool:
-    return bool(keys) and any(
-        prefix in keys for key in _loaded_keys(node) for prefix in _prefixes(key)
-    )
+@dataclass(eq=False)
+class _Summary:
+    """What an expression (or an event's values) reads: `keys` are the names and attribute
+    chains it uses, with their prefixes; `read_nodes` and `read_keys` are the expressions
+    (by id) and names whose content or headers it reads (`X.json()`, `X.headers`,
+    `json.load(X)`)."""
+
+    keys: set[str] = field(default_factory=set)
+    read_nodes: set[int] = field(default_factory=set)
+    read_keys: set[str] = field(default_factory=set)
 
 
-def _reads(
-    node: cst.CSTNode,
-    responses: set[int],
-    holders: Mapping[str, list[tuple[int, int]]],
-    at: int,
-) -> bool:
-    """Whether `node` reads the content or headers of a response: an attribute of `_READS` on
-    a response expression or on a name bound to one at `at`, or `json.load(response)`."""
+class _SummaryVisitor(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = _Summary()
 
-    def is_response(value: cst.BaseExpression) -> bool:
-        value = _unwrap(value)
-        if id(value) in responses:
-            return True
-        key = _dotted(value)
-        return key is not None and any(start < at <= end for start, end in holders.get(key, ()))
+    def _read(self, node: cst.BaseExpression) -> None:
+        node = _unwrap(node)
+        self.found.read_nodes.add(id(node))
+        key = _dotted(node)
+        if key is not None:
+            self.found.read_keys.add(key)
 
-    pending: list[cst.CSTNode] = [node]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, cst.Lambda):
-            continue
-        if (
-            isinstance(current, cst.Attribute)
-            and current.attr.value in _READS
-            and is_response(current.value)
-        ):
-            return True
-        if (
-            isinstance(current, cst.Call)
-            and get_full_name_for_node(current.func) in _LOADERS
-            and current.args
-            and is_response(current.args[0].value)
-        ):
-            return True
-        pending.extend(current.children)
-    return False
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.keys.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if node.attr.value in _READS:
+            self._read(node.value)
+        key = _dotted(node)
+        if key is not None:
+            self.found.keys.update(_prefixes(key))
+        else:
+            node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node.args and get_full_name_for_node(node.func) in _LOADERS:
+            self._read(node.args[0].value)
+
+
+def _summary(nodes: Iterable[cst.CSTNode]) -> _Summary:
+    visitor = _SummaryVisitor()
+    for node in nodes:
+        node.visit(visitor)
+    return visitor.found
 
 
 @dataclass(eq=False)
@@ -547,6 +590,10 @@ class _Request:
 
 def _response_node(raw: _Raw) -> cst.Call:
     return raw.send.node if raw.send is not None else raw.site.node
+
+
+# A write is compared with this many of the GETs of its URL before it, the nearest first.
+_MAX_READS = 8
 
 
 def read_modify_writes(resolver: Resolver, raws: list[_Raw]) -> dict[int, _Raw]:
@@ -580,72 +627,140 @@ def read_modify_writes(resolver: Resolver, raws: list[_Raw]) -> dict[int, _Raw]:
         node = function.node if function is not None else resolver.module
         if node is None:
             continue
-        flow = _flow(node)
+        analysis = _Function(resolver, _flow(node))
         for get in gets:
-            get.index = flow.calls.get(id(_response_node(get.raw)), 0)
+            get.index = analysis.flow.calls.get(id(_response_node(get.raw)), 0)
+        gets.sort(key=lambda g: -g.index)
         for write in writes:
-            write.index = flow.calls.get(id(write.raw.site.node), 0)
+            write.index = analysis.flow.calls.get(id(write.raw.site.node), 0)
+            tried = 0
             for get in gets:
                 if get.url != write.url or not 0 < get.index < write.index:
                     continue
-                if _same_url(get, write, flow) and _feeds(resolver, get, write, flow):
+                if analysis.flow.exclusive(_response_node(get.raw), write.raw.site.node):
+                    continue
+                if analysis.same_url(get, write) and analysis.feeds(get, write):
                     found[id(write.raw)] = get.raw
+                    break
+                tried += 1
+                if tried == _MAX_READS:
                     break
     return found
 
 
-def _same_url(get: _Request, write: _Request, flow: _Flow) -> bool:
-    """No name the URL expression reads is rebound between the GET and the write."""
-    assert get.raw.url is not None
-    keys = {p for k in _loaded_keys(get.raw.url) for p in _prefixes(k)}
-    return not any(
-        get.index < event.index < write.index and event.bound & keys for event in flow.events
-    )
+class _Function:
+    """The read-modify-write analysis of one function (or of a module's top level)."""
 
+    def __init__(self, resolver: Resolver, flow: _Flow) -> None:
+        self.resolver = resolver
+        self.flow = flow
+        # The events that give names a value, with what their values read, in walk order.
+        self.events = [(e, _summary(e.values)) for e in flow.events if e.bound or e.changed]
+        self.indexes = [e.index for e, _ in self.events]
+        # Where each name is (re)bound, in walk order.
+        self.bound_at: dict[str, list[int]] = {}
+        # The events that bind a name to a value, by the value's id.
+        self.binders: dict[int, list[_Event]] = {}
+        for event in flow.events:
+            for key in event.bound:
+                self.bound_at.setdefault(key, []).append(event.index)
+            if event.bound:
+                for value in event.values:
+                    self.binders.setdefault(id(_unwrap(value)), []).append(event)
 
-def _feeds(resolver: Resolver, get: _Request, write: _Request, flow: _Flow) -> bool:
-    """Whether the write's content is computed from what the GET's response holds."""
-    responses = {id(_response_node(get.raw))}
-    getresponse = _getresponse(resolver, get, flow)
-    if getresponse is not None:
-        responses.add(getresponse)
-    # Names bound to the response, each from its binding to its next rebinding.
-    holders: dict[str, list[tuple[int, int]]] = {}
-    for event in flow.events:
-        # The assignment `r = requests.get(url)` comes just before the call in the walk.
-        if not (event.bound and any(id(_unwrap(v)) in responses for v in event.values)):
-            continue
-        for key in event.bound:
-            end = next(
-                (e.index for e in flow.events if e.index > event.index and key in e.bound),
-                1 << 30,
+    def rebound(self, key: str, start: int, end: int) -> bool:
+        """`key` is bound between the walk indexes `start` and `end` (exclusive)."""
+        found = self.bound_at.get(key, ())
+        position = bisect.bisect_right(found, start)
+        return position < len(found) and found[position] < end
+
+    def same_url(self, get: _Request, write: _Request) -> bool:
+        """No name the URL expression reads is rebound between the GET and the write."""
+        assert get.raw.url is not None
+        keys = {p for k in _loaded_keys(get.raw.url) for p in _prefixes(k)}
+        return not any(self.rebound(k, get.index, write.index) for k in keys)
+
+    def feeds(self, get: _Request, write: _Request) -> bool:
+        """Whether the write's content is computed from what the GET's response holds."""
+        responses = {id(_response_node(get.raw))}
+        getresponse = self._getresponse(get)
+        if getresponse is not None:
+            responses.add(getresponse)
+        # Names bound to the response, each from its binding to its next rebinding.
+        holders: dict[str, list[tuple[int, int]]] = {}
+        for response in responses:
+            for event in self.binders.get(response, ()):
+                for key in event.bound:
+                    after = self.bound_at[key]
+                    position = bisect.bisect_right(after, event.index)
+                    end = after[position] if position < len(after) else 1 << 30
+                    holders.setdefault(key, []).append((event.index, end))
+
+        def reads(summary: _Summary, at: int) -> bool:
+            return bool(summary.read_nodes & responses) or any(
+                start < at <= end
+                for key in summary.read_keys
+                for start, end in holders.get(key, ())
             )
-            holders.setdefault(key, []).append((event.index, end))
-    events = [e for e in flow.events if e.index > get.index]
-    tainted: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for event in events:
+
+        # What happens after the GET, on a path that the GET and the write can both be on.
+        read_branches = self.flow.branches.get(id(_response_node(get.raw)), ())
+        write_branches = self.flow.branches.get(id(write.raw.site.node), ())
+        first = bisect.bisect_right(self.indexes, get.index)
+        events = [
+            (event, summary)
+            for event, summary in self.events[first:]
+            if not event.branches
+            or not (
+                _exclusive(event.branches, read_branches)
+                or _exclusive(event.branches, write_branches)
+            )
+        ]
+        # Names computed from the response: those that read it, then, to a fixed point,
+        # those computed from such names.
+        tainted: set[str] = set()
+        pending: list[tuple[set[str], set[str]]] = []
+        for event, summary in events:
             targets = event.bound | event.changed
-            if not targets or targets <= tainted:
-                continue
-            if any(
-                _reads(v, responses, holders, event.index) or _uses(v, tainted)
-                for v in event.values
-            ):
+            if reads(summary, event.index):
                 tainted |= targets
-                changed = True
-    contents = [value for _, _, _, empty, value in write.raw.bodies if not empty]
-    if not any(_reads(v, responses, holders, write.index) or _uses(v, tainted) for v in contents):
-        return False
-    # A version of what was read, sent back in the content or the query (`data["sha"] =
-    # current["sha"]`, Confluence's `version`, CouchDB's `_rev`, `?cas=`), is a precondition
-    # the server checks: no lost update.
-    used = tainted | {k for v in contents for k in _loaded_keys(v)}
-    feeding = [e for e in events if e.index < write.index and (e.bound | e.changed) & used]
-    nodes = [write.raw.site.node, *(n for e in feeding for n in (*e.targets, *e.values))]
-    return not any(_mentions_version(n) for n in nodes)
+            elif summary.keys:
+                pending.append((targets, summary.keys))
+        changed = True
+        while changed and pending:
+            changed = False
+            for targets, keys in pending:
+                if not targets <= tainted and keys & tainted:
+                    tainted |= targets
+                    changed = True
+        contents = [value for _, _, _, empty, value in write.raw.bodies if not empty]
+        content = _summary(contents)
+        if not (reads(content, write.index) or content.keys & tainted):
+            return False
+        # A version of what was read, sent back in the content or the query (`data["sha"] =
+        # current["sha"]`, Confluence's `version`, CouchDB's `_rev`, `?cas=`), is a
+        # precondition the server checks: no lost update.
+        used = tainted | content.keys
+        feeding = [e for e, _ in events if e.index < write.index and (e.bound | e.changed) & used]
+        # Headers aside: a precondition header is `carries_precondition`'s to judge.
+        sent = [
+            a for a in write.raw.site.node.args if not (a.keyword and a.keyword.value == "headers")
+        ]
+        nodes = [*sent, *(n for e in feeding for n in (*e.targets, *e.values))]
+        return not any(_mentions_version(n) for n in nodes)
+
+    def _getresponse(self, get: _Request) -> int | None:
+        """http.client: the `getresponse()` call on the GET's connection that follows it."""
+        node = get.raw.site.node
+        if get.raw.api.library != "http.client" or not isinstance(node.func, cst.Attribute):
+            return None
+        receiver = _dotted(node.func.value)
+        later = [
+            (index, call)
+            for key, index, call in self.flow.getresponses
+            if key == receiver and index > get.index
+        ]
+        return min(later)[1] if receiver is not None and later else None
 
 
 # Names of the version a client sends back so that the server can refuse a stale write,
@@ -666,7 +781,6 @@ _VERSIONS = frozenset(
         "ifprimaryterm",
         "cas",
         "modifiedindex",
-        "ifmatch",
         "ifgenerationmatch",
         "ifmetagenerationmatch",
     }
@@ -696,27 +810,6 @@ def _mentions_version(node: cst.CSTNode) -> bool:
             return True
         pending.extend(current.children)
     return False
-
-
-def _getresponse(resolver: Resolver, get: _Request, flow: _Flow) -> int | None:
-    """http.client: the `getresponse()` call on the GET's connection that follows it."""
-    node = get.raw.site.node
-    if get.raw.api.library != "http.client" or not isinstance(node.func, cst.Attribute):
-        return None
-    receiver = _dotted(node.func.value)
-    best: tuple[int, int] | None = None
-    for site in resolver.visitor.calls:
-        func = site.node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "getresponse"
-            and receiver is not None
-            and _dotted(func.value) == receiver
-        ):
-            index = flow.calls.get(id(site.node), 0)
-            if index > get.index and (best is None or index < best[0]):
-                best = (index, id(site.node))
-    return best[1] if best is not None else None
 
 
 # -- completing the facts -----------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import libcst as cst
 
@@ -75,7 +76,23 @@ _FRESH_FUNCTIONS = frozenset(
     }
 )
 # Calls that take the next item of a queue or iterator: a request using one is iteration.
-_TAKE_METHODS = frozenset({"get", "pop", "popleft", "get_nowait", "popitem", "receive"})
+# Methods that take the next item of a queue, consumer or iterator (by name or prefix).
+_TAKE_METHODS = frozenset({"get", "get_nowait", "popitem", "popleft", "rpoplpush"})
+_TAKE_PREFIXES = (
+    "pop",
+    "poll",
+    "lpop",
+    "rpop",
+    "blpop",
+    "brpop",
+    "recv",
+    "receive",
+    "read_message",
+    "get_message",
+    "consume",
+    "dequeue",
+    "next",
+)
 _STATUS_ATTRIBUTES = frozenset({"status_code", "status", "code", "status_int"})
 _OK_ATTRIBUTES = frozenset({"ok", "is_success"})
 _ERROR_ATTRIBUTES = frozenset({"is_error", "is_server_error", "is_client_error"})
@@ -95,6 +112,9 @@ class ScopeSpec:
     connect_only: bool
     retries_on: str
     single: bool = False
+    # Celery `self.retry(...)` calls: (the walk's clock at the call, whether it retries only
+    # what was never processed, what it retries on). Only those after a request retry it.
+    points: tuple[tuple[int, bool, str], ...] = ()
 
 
 @dataclass
@@ -182,9 +202,19 @@ def _int_literal(node: cst.BaseExpression | None) -> int | None:
     return None
 
 
-def _exits(body: Sequence[cst.CSTNode], loop_exits: bool = True) -> bool:
-    """True when a block's own statements unconditionally raise, return or break."""
+def _exits(body: Sequence[cst.CSTNode], loop_exits: bool = True, continues: bool = True) -> bool:
+    """True when a block's own statements unconditionally raise, return or break (and,
+    with `continues`, no `continue` before that lets the loop go on)."""
     for statement in body:
+        if (
+            continues
+            and not isinstance(statement, cst.SimpleStatementLine)
+            and any(
+                isinstance(n, cst.Continue)
+                for n in walk(statement, (*_SCOPE_STOPS, cst.For, cst.While))
+            )
+        ):
+            return False
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, (cst.Raise, cst.Return)):
@@ -199,6 +229,27 @@ def _exits(body: Sequence[cst.CSTNode], loop_exits: bool = True) -> bool:
         ):
             return True
     return False
+
+
+def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """Each node's parent under `root` (not entering nested functions and classes)."""
+    parents: dict[int, cst.CSTNode] = {}
+    for node in walk(root):
+        if node is not root and isinstance(node, _SCOPE_STOPS):
+            continue
+        for child in node.children:
+            parents[id(child)] = node
+    return parents
+
+
+def _ancestors(
+    node: cst.CSTNode, stop: cst.CSTNode, parents: dict[int, cst.CSTNode]
+) -> Iterator[cst.CSTNode]:
+    """The nodes between `node` and `stop`, innermost first (neither included)."""
+    current = parents.get(id(node))
+    while current is not None and current is not stop:
+        yield current
+        current = parents.get(id(current))
 
 
 def _else_body(orelse: cst.If | cst.Else) -> Sequence[cst.CSTNode]:
@@ -373,6 +424,16 @@ class RetryAnalysis:
                 return None
             single = self._is_value(call, "max_tries", 1)
             if name == "backoff.on_predicate":
+                predicate = self._kwarg(call, "predicate", 1)
+                if predicate is not None:
+                    codes = self._predicate_codes(predicate.value, scope)
+                    if codes is not None:
+                        return ScopeSpec(
+                            mechanism, codes <= NOT_PROCESSED, _codes_text(codes), single
+                        )
+                    return ScopeSpec(
+                        mechanism, False, self.module.code_for_node(predicate.value), single
+                    )
                 return ScopeSpec(mechanism, False, "a falsy result", single)
             exceptions = self._kwarg(call, "exception", 1)
             connect, text = self._exceptions_spec(exceptions.value if exceptions else None, scope)
@@ -406,7 +467,7 @@ class RetryAnalysis:
             if spec is not None:
                 spec.mechanism = mechanism
             return spec
-        if call is not None and not call.args:
+        if call is not None:
             function = self._local_function(call.func, scope)
             if function is not None:
                 for returned in function[1].returns:
@@ -450,12 +511,26 @@ class RetryAnalysis:
             if name == "retry_if_exception_type":
                 argument = self._kwarg(node, "exception_types", 0)
                 return self._exceptions_spec(argument.value if argument else None, scope)
+            if name == "retry_if_result" and node.args:
+                codes = self._predicate_codes(node.args[0].value, scope)
+                if codes is not None:
+                    return codes <= NOT_PROCESSED, _codes_text(codes)
             parts = [self._tenacity_condition(a.value, scope) for a in node.args if not a.star]
             if name == "retry_any" and parts:
                 return all(p[0] for p in parts), " or ".join(p[1] for p in parts)
             if name == "retry_all" and parts:
                 return any(p[0] for p in parts), " and ".join(p[1] for p in parts)
         return False, self.module.code_for_node(node)
+
+    def _predicate_codes(self, node: cst.BaseExpression, scope: Scope) -> set[int] | None:
+        """The statuses `lambda r: r.status_code == 429` (or `in (429, 503)`) is true for."""
+        if not isinstance(node, cst.Lambda) or not node.params.params:
+            return None
+        response = node.params.params[0].name.value
+        body = node.body
+        if not self._is_status(body, {response}, set()):
+            return None
+        return self._listed_codes(body, scope)
 
     def _retrying(self, call: cst.Call | None, scope: Scope, mechanism: str) -> ScopeSpec:
         if call is None:
@@ -517,7 +592,7 @@ class RetryAnalysis:
         if not decorated or (scope.self_name is None and not function.params.params):
             return None
         first = function.params.params[0].name.value if function.params.params else None
-        retried: list[tuple[bool, str]] = []
+        retried: list[tuple[int, bool, str]] = []
         for site in self.visitor.calls:
             if site.scope is not scope:
                 continue
@@ -537,20 +612,37 @@ class RetryAnalysis:
                 ),
                 None,
             )
-            if handler is None:
-                retried.append((False, "a failed response"))
-            else:
-                retried.append(
+            if handler is not None:
+                connect, text = (
                     self._exceptions_spec(handler.type, scope)
                     if handler.type is not None
                     else (False, "any exception")
                 )
+            else:
+                # `if r.status_code == 429: raise self.retry()`: the statuses it retries.
+                condition = next(
+                    (
+                        n
+                        for n in (site.block.chain() if site.block else ())
+                        if isinstance(n, cst.If)
+                    ),
+                    None,
+                )
+                codes = self._listed_codes(condition.test, scope) if condition else None
+                connect = bool(codes) and codes is not None and codes <= NOT_PROCESSED
+                text = (
+                    "status " + ", ".join(str(c) for c in sorted(codes))
+                    if codes
+                    else "a failed response"
+                )
+            retried.append((site.seq, connect, text))
         if not retried:
             return None
         return ScopeSpec(
             f"{mechanism} with self.retry",
-            all(r[0] for r in retried),
-            ", ".join(dict.fromkeys(r[1] for r in retried)),
+            all(r[1] for r in retried),
+            ", ".join(dict.fromkeys(r[2] for r in retried)),
+            points=tuple(retried),
         )
 
     def decorators(self, function: cst.FunctionDef) -> list[tuple[ScopeSpec, cst.CSTNode]]:
@@ -630,6 +722,16 @@ class RetryAnalysis:
         call = site.node
         args = [a for a in call.args if not a.keyword and not a.star]
         func = call.func
+        if isinstance(func, cst.Name):
+            # `bound = rc.on(httpx.HTTPError)`, then `bound(fn, ...)`.
+            assigned = self._assigned_once(func, site.scope)
+            if (
+                assigned is not None
+                and isinstance(assigned[0], cst.Call)
+                and isinstance(assigned[0].func, cst.Attribute)
+                and assigned[0].func.attr.value == "on"
+            ):
+                func = assigned[0]
         # tenacity.retry(...)(fn)(*args)
         if isinstance(func, cst.Call) and len(func.args) == 1 and not func.args[0].keyword:
             inner = self._retrying_object(func.func, site.scope)
@@ -704,6 +806,15 @@ class RetryAnalysis:
                     found.append(self._block_scope(spec, call, node))
                 if isinstance(node, cst.FunctionDef):
                     for spec, where in self.decorators(node):
+                        if spec.points:
+                            after = [p for p in spec.points if p[0] > send.seq]
+                            if not after:
+                                continue  # retried only before the request is sent
+                            spec = ScopeSpec(
+                                spec.mechanism,
+                                all(p[1] for p in after),
+                                ", ".join(dict.fromkeys(p[2] for p in after)),
+                            )
                         found.append(
                             RawScope(
                                 "decorator",
@@ -711,7 +822,7 @@ class RetryAnalysis:
                                 where,
                                 node,
                                 spec.connect_only,
-                                self._gated(node, method),
+                                self._gated(node, method, send.node),
                                 spec.retries_on,
                             )
                         )
@@ -728,7 +839,7 @@ class RetryAnalysis:
                             node.iter,
                             node,
                             block.connect_only,
-                            self._gated(node, method),
+                            self._gated(node, method, send.node),
                             block.retries_on,
                         )
                     )
@@ -753,18 +864,54 @@ class RetryAnalysis:
             "block", spec.mechanism, call, region, spec.connect_only, False, spec.retries_on
         )
 
-    def _gated(self, region: cst.CSTNode, method: cst.BaseExpression | None) -> bool:
-        """The region compares the method expression with methods (`if method in SAFE`)."""
+    def _gated(
+        self, region: cst.CSTNode, method: cst.BaseExpression | None, send: cst.CSTNode
+    ) -> bool:
+        """The region compares the method expression with methods (`if method in SAFE`),
+        other than to choose the branch the request is sent in (`if method == "GET":
+        send(params=...) else: send(json=...)` gates nothing)."""
         if method is None:
             return False
         text = self.module.code_for_node(method)
         wanted = {text, f"{text}.upper()", f"{text}.lower()"}
+        choosing: set[int] = set()
         for node in walk(region):
-            if isinstance(node, cst.Comparison):
+            if (
+                isinstance(node, cst.If)
+                and any(n is send for n in walk(node))
+                and not any(n is send for n in walk(node.test))
+            ):
+                if any(n is send for n in walk(node.body)) and self._names_idempotent(
+                    node.test, wanted
+                ):
+                    return True  # `if method == "GET": send(...)`: only GET is sent here
+                choosing.update(id(c) for c in walk(node.test))
+        for node in walk(region):
+            if isinstance(node, cst.Comparison) and id(node) not in choosing:
                 sides = [node.left, *(t.comparator for t in node.comparisons)]
                 if any(self.module.code_for_node(side) in wanted for side in sides):
                     return True
         return False
+
+    def _names_idempotent(self, test: cst.BaseExpression, method_texts: set[str]) -> bool:
+        """`method == "GET"` or `method in ("GET", "HEAD")`: true only for idempotent ones."""
+        from methodlint.calls import _literal_text
+        from methodlint.methods import is_idempotent
+
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return False
+        comparison = test.comparisons[0]
+        if self.module.code_for_node(test.left) not in method_texts:
+            return False
+        values: list[cst.BaseExpression] = []
+        if isinstance(comparison.operator, cst.Equal):
+            values = [comparison.comparator]
+        elif isinstance(comparison.operator, cst.In) and isinstance(
+            comparison.comparator, (cst.Tuple, cst.List, cst.Set)
+        ):
+            values = [e.value for e in comparison.comparator.elements]
+        texts = [_literal_text(v) for v in values]
+        return bool(texts) and all(t is not None and is_idempotent(t) for t in texts)
 
     # -- retry loops ----------------------------------------------------------------------
 
@@ -786,13 +933,20 @@ class RetryAnalysis:
             used |= names_in(node)
         if used & variant:
             return None  # iteration: each pass sends a different request
-        if self._polls(body, responses, http_nodes):
+        derived = set(responses)
+        for node in body:
+            if isinstance(node, cst.Assign) and names_in(node.value) & derived:
+                for target in node.targets:
+                    derived |= names_in(target.target)
+        if self._polls(loop, body, derived):
             return None
+        parents = _parents(loop.body)
+        scope = self._scope_of_loop(send.node)
         exceptions = self._continuing_handlers(loop, send.node, chain)
-        status = self._status_retries(body, send.node, responses)
+        status = self._status_retries(body, responses, parents, scope)
         if exceptions is None and status is None:
             return None
-        if not self._success_leaves(loop, body, send.node, responses):
+        if not self._success_leaves(loop, body, send.node, derived, parents):
             return None
         connect = True
         reasons: list[str] = []
@@ -814,7 +968,7 @@ class RetryAnalysis:
             loop,
             loop,
             connect,
-            self._gated(function, method),
+            self._gated(function, method, send.node),
             " or ".join(reasons),
         )
 
@@ -875,7 +1029,9 @@ class RetryAnalysis:
             elif isinstance(node, cst.NamedExpr):
                 bind(node.target, node.value)
             elif isinstance(node, (cst.For, cst.CompFor)):
-                bind(node.target, None)
+                # A loop inside the retry loop starts over on each pass: its target changes
+                # between passes only when what it iterates over does.
+                bind(node.target, node.iter)
             elif isinstance(node, cst.WithItem) and node.asname is not None:
                 bind(node.asname.name, node.item)
             elif isinstance(node, cst.Call):
@@ -914,23 +1070,29 @@ class RetryAnalysis:
                 func = node.func
                 if isinstance(func, cst.Name) and func.value in ("next", "anext", "input"):
                     return True
-                if isinstance(func, cst.Attribute) and func.attr.value in _TAKE_METHODS:
-                    return True
+                if isinstance(func, cst.Attribute) and (
+                    func.attr.value in _TAKE_METHODS or func.attr.value.startswith(_TAKE_PREFIXES)
+                ):
+                    # `os.environ.get("URL")`, `config.get("url")`: a lookup, not a queue.
+                    keyed = bool(node.args) and isinstance(
+                        node.args[0].value, (cst.SimpleString, cst.ConcatenatedString)
+                    )
+                    if not (func.attr.value == "get" and keyed):
+                        return True
         return False
 
-    def _polls(self, body: list[cst.CSTNode], responses: set[str], http_nodes: set[int]) -> bool:
+    def _polls(self, loop: cst.For | cst.While, body: list[cst.CSTNode], derived: set[str]) -> bool:
         """The loop goes on because of the content of a response: a string compared with
-        something read from it (`status == "pending"`, `"authorization_pending"`)."""
-        derived = set(responses)
-        for node in body:
-            if isinstance(node, cst.Assign) and names_in(node.value) & derived:
-                for target in node.targets:
-                    derived |= names_in(target.target)
+        something read from it (`status == "pending"`, `"authorization_pending"`) in the
+        loop's condition, or in an `if` whose branch lets the loop go on."""
         if not derived:
             return False
-        for node in body:
-            if not isinstance(node, cst.Comparison):
-                continue
+        tests: list[cst.BaseExpression] = []
+        if isinstance(loop, cst.While):
+            tests.append(loop.test)
+        tests.extend(n.test for n in body if isinstance(n, cst.If) and not _exits(n.body.body))
+        comparisons = [c for t in tests for c in walk(t) if isinstance(c, cst.Comparison)]
+        for node in comparisons:
             sides = [node.left, *(t.comparator for t in node.comparisons)]
             has_text = any(
                 isinstance(s, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
@@ -983,7 +1145,11 @@ class RetryAnalysis:
         return site.scope if site is not None else self.visitor.module_scope
 
     def _status_retries(
-        self, body: list[cst.CSTNode], call: cst.Call, responses: set[str]
+        self,
+        body: list[cst.CSTNode],
+        responses: set[str],
+        parents: dict[int, cst.CSTNode],
+        scope: Scope,
     ) -> frozenset[int] | None:
         """Statuses after which the loop goes on: a set of codes, an empty set for any
         failed response, None when the loop does not check the response."""
@@ -998,15 +1164,22 @@ class RetryAnalysis:
         any_failure = False
         found = False
         for node in body:
+            if isinstance(node, (cst.Try, cst.TryStar)) and self._checks_in_try(node, responses):
+                found, any_failure = True, True  # `try: r.raise_for_status() except: pass`
+                continue
             if not isinstance(node, cst.If) or not self._is_status(node.test, responses, statuses):
                 continue
             exits = _exits(node.body.body)
             success = self._success_test(node.test)
             if exits and success:
-                found, any_failure = True, True  # `if r.ok: return r`: failures go round
+                found = True
+                # `if r.ok: return r`: the failures fall through; they go round unless
+                # what follows leaves the loop (`r.raise_for_status()`, `raise`).
+                if not self._falls_out(node, parents, responses):
+                    any_failure = True
             elif not exits and not success:
                 found = True
-                listed = self._listed_codes(node.test)
+                listed = self._listed_codes(node.test, scope)
                 if listed is None:
                     any_failure = True
                 else:
@@ -1014,6 +1187,42 @@ class RetryAnalysis:
         if not found:
             return None
         return frozenset() if any_failure else frozenset(codes)
+
+    def _checks_in_try(self, node: cst.Try | cst.TryStar, responses: set[str]) -> bool:
+        """A `try` whose body raises for a failed response and whose handler goes on."""
+        raises = any(
+            isinstance(n, cst.Call)
+            and isinstance(n.func, cst.Attribute)
+            and n.func.attr.value == "raise_for_status"
+            and names_in(n.func.value) & responses
+            for n in walk(node.body)
+        )
+        return raises and any(not _exits(_body(h.body)) for h in node.handlers)
+
+    @staticmethod
+    def _falls_out(node: cst.If, parents: dict[int, cst.CSTNode], responses: set[str]) -> bool:
+        """The statements after `node` in its block leave the loop for a failed response:
+        an unconditional `raise`/`return`/`break`, or `r.raise_for_status()`."""
+        block = parents.get(id(node))
+        if not isinstance(block, cst.IndentedBlock):
+            return False
+        following = list(block.body)
+        following = following[following.index(node) + 1 :]
+        if _exits(following, continues=False):
+            return True
+        for statement in following:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+                if (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value == "raise_for_status"
+                    and names_in(value.func.value) & responses
+                ):
+                    return True
+        return False
 
     @staticmethod
     def _is_status(node: cst.CSTNode, responses: set[str], statuses: set[str]) -> bool:
@@ -1068,24 +1277,39 @@ class RetryAnalysis:
             return all(n is not None and 200 <= n < 300 for n in numbers)
         return False
 
-    def _listed_codes(self, test: cst.BaseExpression) -> set[int] | None:
-        """`status == 429`, `status in (429, 503)`: the codes; anything else: None."""
+    def _listed_codes(self, test: cst.BaseExpression, scope: Scope) -> set[int] | None:
+        """`status == 429`, `status in (429, 503)`, `status in RETRY_STATUSES`,
+        `status == HTTPStatus.TOO_MANY_REQUESTS`: the codes; anything else: None."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-            left = self._listed_codes(test.left)
-            right = self._listed_codes(test.right)
+            left = self._listed_codes(test.left, scope)
+            right = self._listed_codes(test.right, scope)
             return None if left is None or right is None else left | right
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
         comparison = test.comparisons[0]
         if isinstance(comparison.operator, cst.Equal):
-            number = _int_literal(comparison.comparator)
+            number = self._status_code(comparison.comparator, scope)
             return {number} if number is not None else None
-        if isinstance(comparison.operator, cst.In) and isinstance(
-            comparison.comparator, (cst.Tuple, cst.List, cst.Set)
-        ):
-            numbers = [_int_literal(e.value) for e in comparison.comparator.elements]
-            if numbers and all(n is not None for n in numbers):
-                return {n for n in numbers if n is not None}
+        if isinstance(comparison.operator, cst.In):
+            listed = self._codes(comparison.comparator, scope)
+            return set(listed) if listed else None
+        return None
+
+    def _status_code(self, node: cst.BaseExpression, scope: Scope) -> int | None:
+        """An integer literal, a name bound once to one, or a named status
+        (`HTTPStatus.TOO_MANY_REQUESTS`, `httpx.codes.SERVICE_UNAVAILABLE`,
+        `requests.codes.too_many_requests`)."""
+        number = _int_literal(node)
+        if number is not None:
+            return number
+        if isinstance(node, cst.Attribute):
+            name = node.attr.value.upper()
+            if name in HTTPStatus.__members__:
+                return int(HTTPStatus[name])
+            return None
+        assigned = self._assigned_once(node, scope)
+        if assigned is not None:
+            return _int_literal(assigned[0])
         return None
 
     def _success_leaves(
@@ -1093,26 +1317,25 @@ class RetryAnalysis:
         loop: cst.For | cst.While,
         body: list[cst.CSTNode],
         call: cst.Call,
-        responses: set[str],
+        derived: set[str],
+        parents: dict[int, cst.CSTNode],
     ) -> bool:
-        """After the call, a `break` of this loop or a `return`; or a `while` condition
-        that the loop's own assignments (or the response) can make false."""
+        """On the success path after the call, a `break` of this loop or a `return`; or a
+        `while` condition that the loop's own assignments (or the response) can make false.
+        An exit in an exception handler, or under a condition that does not read the
+        response (`if stop.wait(30): return`), is not the success path."""
         seen = False
-        nested: list[cst.For | cst.While] = []
-        for node in walk(loop.body):
+        for node in body:
             if node is call:
                 seen = True
-            if isinstance(node, (cst.For, cst.While)):
-                nested.append(node)
-            if isinstance(node, cst.Return) and (seen or any(n is call for n in walk(node))):
-                return True
-            if not seen:
-                continue
-            if isinstance(node, cst.Break) and not self._inside_any(node, nested):
+            leaves = (
+                isinstance(node, cst.Return) and (seen or any(n is call for n in walk(node)))
+            ) or (seen and isinstance(node, cst.Break) and self._breaks(node, loop, parents))
+            if leaves and self._on_success_path(node, loop, parents, derived):
                 return True
         if isinstance(loop, cst.While):
             tested = names_in(loop.test)
-            if tested & responses:
+            if tested & derived:
                 return True
             for node in body:
                 if isinstance(node, (cst.Assign, cst.AugAssign)):
@@ -1121,13 +1344,34 @@ class RetryAnalysis:
                         if isinstance(node, cst.Assign)
                         else [node.target]
                     )
-                    if any(names_in(t) & tested for t in targets):
+                    if any(names_in(t) & tested for t in targets) and not any(
+                        isinstance(a, (cst.ExceptHandler, cst.ExceptStarHandler))
+                        for a in _ancestors(node, loop, parents)
+                    ):
                         return True
         return False
 
     @staticmethod
-    def _inside_any(node: cst.CSTNode, loops: list[cst.For | cst.While]) -> bool:
-        return any(any(inner is node for inner in walk(loop.body)) for loop in loops)
+    def _breaks(node: cst.Break, loop: cst.CSTNode, parents: dict[int, cst.CSTNode]) -> bool:
+        """The `break` leaves `loop` (not a loop nested in it)."""
+        for ancestor in _ancestors(node, loop, parents):
+            if isinstance(ancestor, (cst.For, cst.While)):
+                return False
+        return True
+
+    def _on_success_path(
+        self,
+        node: cst.CSTNode,
+        loop: cst.CSTNode,
+        parents: dict[int, cst.CSTNode],
+        derived: set[str],
+    ) -> bool:
+        for ancestor in _ancestors(node, loop, parents):
+            if isinstance(ancestor, (cst.ExceptHandler, cst.ExceptStarHandler)):
+                return False
+            if isinstance(ancestor, cst.If) and not names_in(ancestor.test) & derived:
+                return False
+        return True
 
     # -- fresh values, method arguments ---------------------------------------------------
 
@@ -1416,8 +1660,8 @@ class RetryAnalysis:
             )
         ):
             node = node.args[0].value
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            numbers = [_int_literal(e.value) for e in node.elements]
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)) and node.elements:
+            numbers = [self._status_code(e.value, scope) for e in node.elements]
             if all(n is not None for n in numbers):
                 return frozenset(n for n in numbers if n is not None)
         return None
@@ -1495,6 +1739,10 @@ class RetryAnalysis:
             tuple(any_paths),
             known,
         )
+
+
+def _codes_text(codes: set[int] | frozenset[int]) -> str:
+    return "status " + ", ".join(str(c) for c in sorted(codes))
 
 
 _STAMINA_CALLERS = frozenset({"stamina.RetryingCaller", "stamina.AsyncRetryingCaller"})

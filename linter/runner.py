@@ -1,20 +1,53 @@
-"""Linting many files: selection, per-file ignores, the process pool, sorted results."""
+"""Linting many files: selection, per-file ignores, the cache, worker processes, sorted results.
+
+Files are read, pre-filtered and parsed in worker processes (`--jobs`, default all cores; one
+worker for a handful of files), never in the main process: LibCST's native parser can crash the
+process on pathological input, and a crash must cost one file, not the run. When a worker dies,
+the file it was checking is run again alone in a fresh worker; if that one dies too, the file is
+ML003 and the others carry on. Results are collected per file and sorted, so the output does not
+depend on the number of workers or on which finishes first.
+
+With a cache (see `methodlint.cache`) the main process only `stat`s files: unchanged ones are
+answered from the cache without reading them, importing LibCST or starting a worker.
+
+METHODLINT_PROFILE=1 prints the seconds per phase to standard error when the process exits
+(the pre-filter, parse and analysis phases are summed over the workers).
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
+import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import IO, Any, TypeAlias
 
+from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, new_digest, run_key
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic
-from methodlint.engine import EngineSettings, FileLinter
+from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import PerFileIgnores, collect_files
 
-# Below this many files that need parsing, starting worker processes costs more than it saves.
-POOL_THRESHOLD = 8
+# About this many files (most of them cost a read and a byte search) per worker started.
+FILES_PER_WORKER = 8
+# Files sent to a worker at once: small enough to balance the load, large enough that the
+# messages cost nothing next to the work.
+MAX_BATCH = 16
+# Files over max-file-size are read in pieces of this size (pre-filter and hash only).
+CHUNK = 1 << 20
+# A worker that dies before it is ready this many times in a row means workers cannot run here.
+MAX_START_FAILURES = 3
+
+CacheOption: TypeAlias = "bool | str | os.PathLike[str]"
 
 
 @dataclass
@@ -28,38 +61,452 @@ class Report:
 
 @dataclass(frozen=True)
 class _Job:
+    """One file for a worker: where to read it (or its bytes, for standard input), the path to
+    report, and the content hash the cache has for it."""
+
     path: str
     display: str
-    codes: frozenset[str] | None
+    digest: str | None = None
+    data: bytes | None = None
 
 
-_LINTER: FileLinter | None = None
+@dataclass(frozen=True)
+class _Outcome:
+    """What a worker found for one file. `unchanged`: the content hash is the cache's, so the
+    cached diagnostics stand. `size`, `mtime_ns` and `digest` are None when not cacheable."""
+
+    diagnostics: list[Diagnostic]
+    size: int | None = None
+    mtime_ns: int | None = None
+    digest: str | None = None
+    unchanged: bool = False
+    # Seconds in the pre-filter (reading and hashing included), the parser and the rest.
+    seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
-def _init_worker(settings: EngineSettings) -> None:
-    global _LINTER
-    _LINTER = FileLinter(settings)
+# -- the work on one file (in a worker) ---------------------------------------------------------
 
 
-def _run_job(job: _Job) -> list[Diagnostic]:
-    assert _LINTER is not None
-    return _lint_job(_LINTER, job)
-
-
-def _lint_job(linter: FileLinter, job: _Job, data: bytes | None = None) -> list[Diagnostic]:
-    if data is None:
+def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
+    """Read, hash, pre-filter and lint one file; never raises for the file's sake."""
+    started = time.perf_counter()
+    size: int | None = None
+    mtime_ns: int | None = None
+    if job.data is not None:
+        data = job.data
+    else:
         try:
             with open(job.path, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                if stat.st_size > linter.settings.max_file_size:
+                    return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
                 data = handle.read()
         except OSError as error:
-            return _unreadable(linter, job, error)
-    return linter.lint_bytes(data, job.display, job.codes)
+            return _Outcome(_unreadable(linter, job.display, error))
+    digest = file_digest(data) if hashing and job.data is None else None
+    if digest is not None and digest == job.digest:
+        return _Outcome([], size, mtime_ns, digest, unchanged=True)
+    if not linter.prefilter(data):
+        return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
+    filtered = time.perf_counter()
+    parse_before = linter.parse_seconds
+    diagnostics = linter.lint_bytes(data, job.display)
+    parse = linter.parse_seconds - parse_before
+    analysis = time.perf_counter() - filtered - parse
+    return _Outcome(
+        diagnostics, size, mtime_ns, digest, seconds=(filtered - started, parse, analysis)
+    )
 
 
-def _unreadable(linter: FileLinter, job: _Job, error: OSError) -> list[Diagnostic]:
+def _check_large(
+    linter: FileLinter,
+    job: _Job,
+    handle: IO[bytes],
+    size: int,
+    mtime_ns: int,
+    hashing: bool,
+    started: float,
+) -> _Outcome:
+    """A file over max-file-size: pre-filtered and hashed piece by piece, never held whole;
+    ML003 when it may contain HTTP calls."""
+    from methodlint.engine import _with_line_text
+
+    hasher = new_digest() if hashing else None
+    head = b""
+    carry = b""
+    found = False
+    total = 0
+    while chunk := handle.read(CHUNK):
+        total += len(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
+        if not head:
+            end = chunk.rfind(b"\n")
+            head = chunk[: end + 1] if end >= 0 else chunk
+        if not found:
+            piece = carry + chunk
+            found = linter.prefilter(piece)
+            # An import starts a line: only the unfinished last line needs seeing again.
+            rest = len(piece) - piece.rfind(b"\n") - 1
+            carry = piece[-rest:] if 0 < rest <= 65536 else b""
+    digest = hasher.hexdigest() if hasher is not None else None
+    if digest is not None and digest == job.digest:
+        return _Outcome([], size, mtime_ns, digest, unchanged=True)
+    diagnostics = _with_line_text(linter.too_large(total, job.display), head) if found else []
+    seconds = (time.perf_counter() - started, 0.0, 0.0)
+    return _Outcome(diagnostics, total, mtime_ns, digest, seconds=seconds)
+
+
+def _check_safely(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
+    try:
+        return _check(linter, job, hashing)
+    except MemoryError:
+        return _Outcome(_failed(linter, job.display, "ran out of memory while analysing it"))
+    except Exception as error:
+        return _Outcome(
+            _failed(linter, job.display, f"internal error ({type(error).__name__}: {error})")
+        )
+
+
+def _unreadable(linter: FileLinter, display: str, error: OSError) -> list[Diagnostic]:
     reason = error.strerror or str(error)
-    found = linter.file_diagnostic("ML002", job.display, f"cannot read file: {reason}")
-    return [d for d in found if job.codes is None or d.code in job.codes]
+    return linter.file_diagnostic("ML002", display, f"cannot read file: {reason}")
+
+
+def _failed(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
+    return linter.file_diagnostic(
+        "ML003", display, f"{cause}; not analysed, please report this at {REPORT_URL}"
+    )
+
+
+# -- worker processes ---------------------------------------------------------------------------
+
+
+def _worker_main(conn: Connection, settings: EngineSettings, hashing: bool) -> None:
+    """A worker: says it is ready, then answers batches of jobs file by file until told to
+    stop (None) or until the main process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    parent = os.getppid()
+    try:
+        linter = FileLinter(settings)
+        conn.send("ready")
+        while True:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
+            batch: list[tuple[int, _Job]] | None = conn.recv()
+            if batch is None:
+                return
+            for index, job in batch:
+                conn.send((index, _check_safely(linter, job, hashing)))
+            conn.send(None)
+    except (EOFError, OSError):
+        return
+
+
+def _context() -> Any:
+    """fork where it is safe (a worker then costs a few milliseconds), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and sys.platform != "darwin":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, context: Any, settings: EngineSettings, hashing: bool) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main,
+            args=(child, settings, hashing),
+            name="methodlint-worker",
+            daemon=True,
+        )
+        try:
+            self.process.start()
+        finally:
+            child.close()
+        self.ready = False
+        self.fresh = True  # no work given yet: a crash in its first batch of one file is exact
+        self.busy = False
+        self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
+        self.retry = False  # its batch is a file that crashed a worker before
+
+    def stop(self, timeout: float) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _cause(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the parser crashed (signal {name})"
+    return f"the worker process exited unexpectedly (status {exitcode})"
+
+
+class _Dispatcher:
+    """Runs jobs in worker processes and survives their crashes."""
+
+    def __init__(
+        self,
+        jobs: Sequence[_Job],
+        settings: EngineSettings,
+        workers: int,
+        hashing: bool,
+        linter: FileLinter,
+    ) -> None:
+        self.jobs = jobs
+        self.settings = settings
+        self.hashing = hashing
+        self.linter = linter
+        self.limit = max(1, min(workers, -(-len(jobs) // FILES_PER_WORKER)))
+        self.results: list[_Outcome | None] = [None] * len(jobs)
+        self.left = len(jobs)
+        self.queue: deque[int] = deque(range(len(jobs)))
+        self.suspects: deque[int] = deque()
+        self.crashed: set[int] = set()
+        self.pool: list[_Worker] = []
+        self.start_failures = 0
+        self.deaths = 0
+        self.started = 0
+
+    def run(self) -> list[_Outcome]:
+        if not self.jobs:
+            return []
+        context = _context()
+        try:
+            while self.left:
+                if not self._top_up(context):
+                    self._run_here()
+                    break
+                self._dispatch()
+                if any(worker.busy for worker in self.pool):
+                    self._collect()
+            for worker in self.pool:
+                worker.stop(timeout=5)
+        finally:
+            for worker in self.pool:
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join()
+        return [outcome for outcome in self.results if outcome is not None]
+
+    def _top_up(self, context: Any) -> bool:
+        """Start workers up to the limit; False when workers cannot run on this system."""
+        waiting = len(self.queue) + len(self.suspects)
+        busy = sum(1 for worker in self.pool if worker.busy)
+        wanted = min(self.limit, busy + waiting)
+        while len(self.pool) < wanted:
+            if self.start_failures >= MAX_START_FAILURES or self.deaths > 2 * len(self.jobs) + 8:
+                return bool(self.pool)
+            try:
+                self.pool.append(_Worker(context, self.settings, self.hashing))
+                self.started += 1
+            except OSError:
+                self.start_failures += 1
+        return True
+
+    def _dispatch(self) -> None:
+        idle = [worker for worker in self.pool if not worker.busy]
+        # A file that crashed a worker runs alone in a fresh one: a second crash is its own.
+        for worker in idle:
+            if self.suspects and worker.fresh:
+                self._send(worker, [self.suspects.popleft()], retry=True)
+        idle = [worker for worker in idle if not worker.busy]
+        for worker in idle:
+            if not self.queue:
+                break
+            size = max(1, min(MAX_BATCH, len(self.queue) // (2 * len(self.pool))))
+            self._send(worker, [self.queue.popleft() for _ in range(min(size, len(self.queue)))])
+        if self.suspects and not any(w.fresh for w in self.pool):
+            # Make room for a fresh worker.
+            for worker in self.pool:
+                if not worker.busy:
+                    worker.stop(timeout=5)
+                    self.pool.remove(worker)
+                    break
+
+    def _send(self, worker: _Worker, indices: list[int], retry: bool = False) -> None:
+        worker.busy = True
+        worker.fresh = False
+        worker.retry = retry
+        worker.pending = list(indices)
+        try:
+            worker.conn.send([(index, self.jobs[index]) for index in indices])
+        except (OSError, ValueError):
+            # It died before it got the batch: the files are not to blame.
+            self._requeue(indices, retry)
+            worker.pending = []
+
+    def _requeue(self, indices: list[int], retry: bool) -> None:
+        if retry:
+            self.suspects.extendleft(reversed(indices))
+        else:
+            self.queue.extendleft(reversed(indices))
+
+    def _collect(self) -> None:
+        waiting: list[Any] = [w.conn for w in self.pool] + [w.process.sentinel for w in self.pool]
+        ready = set(wait(waiting))
+        for worker in list(self.pool):
+            if worker.conn not in ready and worker.process.sentinel not in ready:
+                continue
+            alive = self._drain(worker)
+            if not alive or not worker.process.is_alive():
+                self._buried(worker)
+
+    def _drain(self, worker: _Worker) -> bool:
+        try:
+            while worker.conn.poll():
+                message = worker.conn.recv()
+                if message == "ready":
+                    worker.ready = True
+                    self.start_failures = 0
+                elif message is None:
+                    worker.busy = False
+                    worker.pending = []
+                else:
+                    index, outcome = message
+                    if self.results[index] is None:
+                        self.results[index] = outcome
+                        self.left -= 1
+                    if index in worker.pending:
+                        worker.pending.remove(index)
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def _buried(self, worker: _Worker) -> None:
+        """A worker died: blame the file it was on, or retry that file alone first."""
+        worker.process.join()
+        worker.conn.close()
+        self.pool.remove(worker)
+        self.deaths += 1
+        pending = [index for index in worker.pending if self.results[index] is None]
+        if not worker.ready:
+            self.start_failures += 1
+            self._requeue(pending, worker.retry)
+            return
+        if not pending:
+            return
+        culprit, rest = pending[0], pending[1:]
+        self._requeue(rest, False)
+        if culprit in self.crashed:
+            job = self.jobs[culprit]
+            found = _failed(self.linter, job.display, _cause(worker.process.exitcode))
+            self.results[culprit] = _crash_outcome(job, found, self.hashing)
+            self.left -= 1
+        else:
+            self.crashed.add(culprit)
+            self.suspects.append(culprit)
+
+    def _run_here(self) -> None:
+        """Workers cannot start here: check the rest in this process, without isolation."""
+        for index, outcome in enumerate(self.results):
+            if outcome is None:
+                self.results[index] = _check_safely(self.linter, self.jobs[index], self.hashing)
+        self.left = 0
+
+
+def _crash_outcome(job: _Job, diagnostics: list[Diagnostic], hashing: bool) -> _Outcome:
+    """The ML003 of a file that crashed the parser, with its first line and what the cache
+    needs to remember it (read here: it is one file, and rare)."""
+    from methodlint.engine import _with_line_text
+
+    if job.data is not None:
+        return _Outcome(_with_line_text(diagnostics, job.data[:65536]))
+    try:
+        with open(job.path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError:
+        return _Outcome(diagnostics)
+    end = data.find(b"\n", 0, 65536)
+    diagnostics = _with_line_text(diagnostics, data[: end + 1] if end >= 0 else data[:65536])
+    digest = file_digest(data) if hashing else None
+    return _Outcome(diagnostics, stat.st_size, stat.st_mtime_ns, digest)
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+# Wall-clock phases of the main process; "checking" is the wall time of the workers, and
+# pre-filter, parse and analysis are their seconds summed over the workers.
+PHASES = ("discovery", "cache", "checking", "pre-filter", "parse", "analysis", "output")
+
+
+class _Profile:
+    """Seconds per phase of the last `lint_paths` call, printed when the process exits."""
+
+    current: _Profile | None = None
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(PHASES, 0.0)
+        self.workers = 0
+        self.files_read = 0
+        self.started = self.mark = time.perf_counter()
+        self.finished: float | None = None
+
+    @classmethod
+    def start(cls) -> _Profile | None:
+        if not os.environ.get("METHODLINT_PROFILE"):
+            return None
+        if cls.current is None:
+            atexit.register(cls._print)
+        cls.current = cls()
+        return cls.current
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] += now - self.mark
+        self.mark = now
+
+    def add(self, outcomes: Iterable[_Outcome]) -> None:
+        for outcome in outcomes:
+            prefilter, parse, analysis = outcome.seconds
+            self.seconds["pre-filter"] += prefilter
+            self.seconds["parse"] += parse
+            self.seconds["analysis"] += analysis
+            self.files_read += not outcome.unchanged
+
+    @classmethod
+    def _print(cls) -> None:
+        profile = cls.current
+        if profile is None or profile.finished is None:
+            return
+        profile.seconds["output"] = time.perf_counter() - profile.finished
+        summary = {phase: round(value, 4) for phase, value in profile.seconds.items()}
+        summary["total"] = round(time.perf_counter() - profile.started, 4)
+        summary["workers"] = profile.workers
+        summary["files_read"] = profile.files_read
+        print(f"methodlint profile: {json.dumps(summary)}", file=sys.stderr)
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    counted = getattr(os, "process_cpu_count", None)
+    if counted is not None:
+        return int(counted() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def cache_folder(config: Config, cache: CacheOption) -> Path:
+    """Where the cache lives: the given folder, else `.methodlint_cache` in the project folder
+    (that of the configuration file, else the current one)."""
+    if isinstance(cache, bool):
+        return Path(config.root) / DEFAULT_FOLDER
+    return Path(cache)
 
 
 def lint_paths(
@@ -69,52 +516,104 @@ def lint_paths(
     jobs: int | None = None,
     stdin: bytes | None = None,
     stdin_filename: str | None = None,
+    cache: CacheOption = False,
 ) -> Report:
-    """Lint files and folders as the command line does. `-` reads `stdin`."""
+    """Lint files and folders as the command line does. `-` reads `stdin`.
+
+    `jobs`: worker processes (default: all cores). `cache`: False (the default for the API)
+    checks every file; True uses `.methodlint_cache` in the project folder; a path uses that
+    folder. Standard input is never cached.
+    """
+    profile = _Profile.start()
     config = config or Config()
     settings = EngineSettings.from_config(config)
     selection = collect_files(paths, config, stdin_filename=stdin_filename)
+    if profile:
+        profile.lap("discovery")
     ignores = PerFileIgnores(config)
     linter = FileLinter(settings)
-    report = Report(files_checked=len(selection.files), files_skipped=selection.skipped)
-    pending: list[_Job] = []
-    for source in selection.files:
-        codes = None
-        if config.per_file_ignores:
-            target = source.path
-            if str(target) == "-":
-                target = Path(stdin_filename or "-")
-            ignored = ignores.selectors_for(target)
-            if ignored:
-                from methodlint.registry import matches
+    store: Cache | None = None
+    if cache is not False:
+        from methodlint import __version__
 
-                off = {r.code for s in ignored for r in matches(s)}
-                codes = settings.codes - off
-        job = _Job(str(source.path), source.display, codes)
+        store = Cache.load(cache_folder(config, cache), run_key(settings, __version__))
+    found: list[list[Diagnostic]] = [[] for _ in selection.files]
+    codes: list[frozenset[str] | None] = []
+    pending: list[tuple[int, _Job]] = []
+    for index, source in enumerate(selection.files):
+        codes.append(_codes_for(source.path, stdin_filename, ignores, settings, config))
         if str(source.path) == "-":
-            report.diagnostics.extend(_lint_job(linter, job, stdin or b""))
+            pending.append((index, _Job("-", source.display, data=stdin or b"")))
             continue
-        try:
-            with open(source.path, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            report.diagnostics.extend(_unreadable(linter, job, error))
-            continue
-        if linter.prefilter(data):
-            pending.append(job)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(pending) >= POOL_THRESHOLD:
-        chunksize = max(1, len(pending) // (workers * 8))
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(settings,)
-        ) as pool:
-            for found in pool.map(_run_job, pending, chunksize=chunksize):
-                report.diagnostics.extend(found)
-    else:
-        for job in pending:
-            report.diagnostics.extend(_lint_job(linter, job))
+        path = str(source.path)
+        digest = None
+        if store is not None:
+            try:
+                fresh = store.fresh(path, os.stat(path))
+            except OSError:
+                fresh = None  # the worker reports why it cannot be read
+            if fresh is not None:
+                found[index] = [replace(d, path=source.display) for d in fresh.diagnostics]
+                continue
+            entry = store.get(path)
+            digest = entry.digest if entry is not None else None
+        pending.append((index, _Job(path, source.display, digest)))
+    if profile:
+        profile.lap("cache")
+    dispatcher = _Dispatcher(
+        [job for _, job in pending],
+        settings,
+        jobs if jobs is not None else default_jobs(),
+        store is not None,
+        linter,
+    )
+    outcomes = dispatcher.run()
+    if profile:
+        profile.lap("checking")
+        profile.add(outcomes)
+        profile.workers = dispatcher.started
+    for (index, job), outcome in zip(pending, outcomes, strict=True):
+        diagnostics = outcome.diagnostics
+        if store is not None and job.data is None:
+            if outcome.unchanged:
+                entry = store.get(job.path)
+                diagnostics = entry.diagnostics if entry is not None else []
+                diagnostics = [replace(d, path=job.display) for d in diagnostics]
+            if outcome.digest is not None and outcome.size is not None:
+                assert outcome.mtime_ns is not None
+                store.put(job.path, outcome.size, outcome.mtime_ns, outcome.digest, diagnostics)
+        found[index] = diagnostics
+    if store is not None:
+        store.save()
+    report = Report(files_checked=len(selection.files), files_skipped=selection.skipped)
+    for index, diagnostics in enumerate(found):
+        allowed = codes[index]
+        report.diagnostics.extend(d for d in diagnostics if allowed is None or d.code in allowed)
     report.diagnostics.sort(key=Diagnostic.sort_key)
+    if profile:
+        profile.lap("cache")
+        profile.finished = time.perf_counter()
     return report
+
+
+def _codes_for(
+    path: Path,
+    stdin_filename: str | None,
+    ignores: PerFileIgnores,
+    settings: EngineSettings,
+    config: Config,
+) -> frozenset[str] | None:
+    """The codes reported for one file after per-file ignores; None for all."""
+    if not config.per_file_ignores:
+        return None
+    target = Path(stdin_filename or "-") if str(path) == "-" else path
+    ignored = ignores.selectors_for(target)
+    if not ignored:
+        return None
+    from methodlint.registry import matches
+
+    off = {rule.code for selector in ignored for rule in matches(selector)}
+    return settings.codes - off
 
 
 def lint_source(
@@ -125,3 +624,6 @@ def lint_source(
     linter = FileLinter(EngineSettings.from_config(config))
     data = source.encode("utf-8") if isinstance(source, str) else source
     return linter.lint_bytes(data, path)
+
+
+__all__ = ["Report", "cache_folder", "default_jobs", "lint_paths", "lint_source"]

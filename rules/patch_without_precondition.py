@@ -25,7 +25,8 @@ class PatchWithoutPrecondition(Rule):
     is a read-modify-write: its URL is the same expression as a GET made earlier in the same
     function, and its content is computed from that GET's response (`.json()`, `.text`,
     `.content`, `.read()`, headers). A GET used only for its status (an existence check) does
-    not count.
+    not count, nor a PATCH that sends back the version it read (a `sha`, `version`, `_rev`
+    or `cas` key in its content or query).
 
     A request carries a precondition when it sends `If-Match` or `If-Unmodified-Since` (or a
     header of `precondition-headers`) with a value other than `None`, or when its JSON Patch

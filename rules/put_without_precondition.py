@@ -19,7 +19,9 @@ class PutWithoutPrecondition(Rule):
     (`.json()`, `.text`, `.content`, `.read()`, `json.load(response)`, or its headers). A GET
     used only for its status (an existence check) does not count, and neither does a PUT whose
     content the GET's response only decides to send. A PUT that does not read first is left
-    alone: it replaces the resource with content of its own.
+    alone: it replaces the resource with content of its own. A PUT that sends back the version
+    it read, in its content or query (a `sha`, `version`, `_rev`, `resourceVersion` or
+    `cas` key), carries a precondition that the server checks, and is left alone too.
 
     A request carries a precondition when it sends `If-Match`, `If-Unmodified-Since` (or a
     header of `precondition-headers`) with a value other than `None`, or `If-None-Match: *`.
@@ -136,6 +138,20 @@ class PutWithoutPrecondition(Rule):
         "def f(u, wanted):\n"
         "    if requests.get(u).json() != wanted:\n"
         "        requests.put(u, json=wanted)\n",
+        # The version read is sent back: the server refuses a stale write (GitHub's sha).
+        "import requests\n"
+        "def f(u, text):\n"
+        "    current = requests.get(u).json()\n"
+        "    requests.put(u, json={'content': text, 'sha': current['sha']})\n",
+        # The GET and the PUT are in different branches: never both run.
+        "import requests\n"
+        "def call(method, u, data=None):\n"
+        "    if method == 'GET':\n"
+        "        r = requests.get(u)\n"
+        "        data = r.json()\n"
+        "    elif method == 'PUT':\n"
+        "        r = requests.put(u, json=data)\n"
+        "    return r\n",
         # The GET comes after the PUT.
         "import requests\n"
         "def f(u, doc):\n"
