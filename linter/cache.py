@@ -21,8 +21,8 @@ import enum
 import hashlib
 import json
 import os
+import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -212,7 +212,10 @@ class Cache:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    """Write a temporary file beside `path` and rename it over `path`: readers see the old
+    file or the new one, never a part. (Not mkstemp: its files ignore the umask.)"""
+    temporary = path.parent / f".tmp-{os.getpid()}-{secrets.token_hex(6)}"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)

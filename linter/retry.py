@@ -943,7 +943,7 @@ class RetryAnalysis:
         parents = _parents(loop.body)
         scope = self._scope_of_loop(send.node)
         exceptions = self._continuing_handlers(loop, send.node, chain)
-        status = self._status_retries(body, responses, parents, scope)
+        status = self._status_retries(body, send.node, responses, parents, scope)
         if exceptions is None and status is None:
             return None
         if not self._success_leaves(loop, body, send.node, derived, parents):
@@ -1147,6 +1147,7 @@ class RetryAnalysis:
     def _status_retries(
         self,
         body: list[cst.CSTNode],
+        call: cst.Call,
         responses: set[str],
         parents: dict[int, cst.CSTNode],
         scope: Scope,
@@ -1164,7 +1165,11 @@ class RetryAnalysis:
         any_failure = False
         found = False
         for node in body:
-            if isinstance(node, (cst.Try, cst.TryStar)) and self._checks_in_try(node, responses):
+            if (
+                isinstance(node, (cst.Try, cst.TryStar))
+                and self._checks_in_try(node, responses)
+                and not any(n is call for n in walk(node.body))
+            ):
                 found, any_failure = True, True  # `try: r.raise_for_status() except: pass`
                 continue
             if not isinstance(node, cst.If) or not self._is_status(node.test, responses, statuses):

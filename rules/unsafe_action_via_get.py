@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "disable",
         "subscribe",
         "unsubscribe",
+        "block",
         "unblock",
         "ban",
         "unban",
@@ -108,7 +109,14 @@ def action(segments: tuple[str, ...]) -> str | None:
     `/users/{}/delete`, `/delete/{}`); an action word followed by a literal segment names a
     part of the API (`/update-system/job-status/{}`), not an action."""
     for index, segment in enumerate(segments):
-        if first_word(segment) not in ACTIONS:
+        word = first_word(segment)
+        if word not in ACTIONS:
+            continue
+        if word == "block" and not (
+            index and ("{}" in segments[index - 1] or segments[index - 1].isdigit())
+        ):
+            # Also a noun: `GET /block?height=5` reads a blockchain block. It names the
+            # action only on a resource: `/users/{}/block`.
             continue
         if "." in segment and segment.rsplit(".", 1)[1].lower() in _DOCUMENTS:
             continue
@@ -135,14 +143,15 @@ class UnsafeActionViaGet(Rule):
     Flags a GET or HEAD request whose literal URL has a path segment whose first word
     names a state-changing action: delete, remove, destroy, erase, create, insert, update,
     modify, reset, cancel, revoke, purge, approve, reject, unarchive, publish, unpublish,
-    activate, deactivate, enable, disable, subscribe, unsubscribe, unblock, ban, unban,
+    activate, deactivate, enable, disable, subscribe, unsubscribe, block, unblock, ban, unban,
     logout, signout, submit, trigger, restart, kill, disconnect. Words are split on
     `-`, `_`, `.` and camelCase, and only whole words count: `/updates`, `/deleted-items`
     and `/docs/how-to-delete-an-account` do not match. The host never counts, nor the query.
     The action segment must end the path, or be followed only by computed segments
     (`/users/{id}/delete`, `/delete/{key}`): a literal segment after it makes it the name of a
     part of the API (`/update-system/job-status`), and a static document (`update.json`) is
-    read, not acted on. `block` is left out: `/block?height=` is a read in blockchain RPCs.
+    read, not acted on. `block` is also a noun (`GET /block?height=5` reads a blockchain
+    block): it counts only after an identifier segment (`/users/{id}/block`).
     The URL is read from a string, an f-string, a concatenation, `%`/`.format()` of a literal,
     `urljoin` of such parts, or a name bound once to one of these; for a URL led by a
     placeholder (`f"{base}/users/delete"`) the placeholder is taken as the base URL.
