@@ -43,6 +43,7 @@ from methodlint.libraries import (
 from methodlint.positions import compute_spans
 from methodlint.preconditions import Preconditions
 from methodlint.scopes import Binding, CallSite, ClassInfo, Mutation, Scope, ScopeVisitor
+from methodlint.walk import visit
 
 if TYPE_CHECKING:
     from methodlint.retry import RawScope
@@ -1250,7 +1251,7 @@ class Resolver:
         """Names of attributes whose object the file may change in place (see above)."""
         if self._attribute_changes is None:
             finder = _AttributeChanges()
-            self.module.visit(finder)
+            visit(self.module, finder)
             changed = finder.changed
             for site in self.visitor.calls:
                 func = site.node.func
@@ -1333,7 +1334,7 @@ def file_facts(
     from methodlint.retry import RetryAnalysis, RetryCall
 
     visitor = ScopeVisitor()
-    module.visit(visitor)
+    visit(module, visitor)
     resolver = Resolver(module, visitor, http_modules)
     raws = [r for r in resolver.http_calls() if not (r.api.kind == "build" and r.sent)]
     analysis = RetryAnalysis(resolver, retry_decorators)

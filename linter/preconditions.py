@@ -19,6 +19,7 @@ from libcst.helpers import get_full_name_for_node
 
 from methodlint.diagnostics import Span
 from methodlint.facts import Headers, HttpCall, JsonPatch
+from methodlint.walk import children, visit
 
 if TYPE_CHECKING:
     from methodlint.calls import Resolver, _Raw
@@ -417,12 +418,12 @@ class _FlowVisitor(cst.CSTVisitor):
         self.branch: list[tuple[int, bool]] = []
 
     def visit_If(self, node: cst.If) -> bool:
-        node.test.visit(self)
+        visit(node.test, self)
         self.branch.append((id(node), True))
-        node.body.visit(self)
+        visit(node.body, self)
         self.branch[-1] = (id(node), False)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            visit(node.orelse, self)
         self.branch.pop()
         return False
 
@@ -462,15 +463,15 @@ class _FlowVisitor(cst.CSTVisitor):
         self._event([original_node.target], [original_node.value])
 
     def visit_For(self, node: cst.For) -> bool:
-        node.iter.visit(self)
+        visit(node.iter, self)
         self._event([node.target], [node.iter])
-        node.body.visit(self)
+        visit(node.body, self)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            visit(node.orelse, self)
         return False
 
     def visit_WithItem(self, node: cst.WithItem) -> bool:
-        node.item.visit(self)
+        visit(node.item, self)
         if node.asname is not None:
             target = node.asname.name
             if isinstance(target, cst.BaseExpression):
@@ -501,9 +502,9 @@ def _flow(node: cst.CSTNode) -> _Flow:
     visitor = _FlowVisitor(node)
     if isinstance(node, cst.Module):
         for statement in node.body:
-            statement.visit(visitor)
+            visit(statement, visitor)
     else:
-        node.visit(visitor)
+        visit(node, visitor)
     return visitor.flow
 
 
@@ -523,7 +524,7 @@ def _loaded_keys(node: cst.CSTNode) -> Iterator[str]:
         elif isinstance(current, cst.Arg):
             pending.append(current.value)
         elif not isinstance(current, cst.Lambda):
-            pending.extend(current.children)
+            pending.extend(children(current))
 
 
 @dataclass(eq=False)
@@ -562,11 +563,11 @@ class _SummaryVisitor(cst.CSTVisitor):
         if key is not None:
             self.found.keys.update(_prefixes(key))
         else:
-            node.value.visit(self)
+            visit(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        visit(node.value, self)
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -577,7 +578,7 @@ class _SummaryVisitor(cst.CSTVisitor):
 def _summary(nodes: Iterable[cst.CSTNode]) -> _Summary:
     visitor = _SummaryVisitor()
     for node in nodes:
-        node.visit(visitor)
+        visit(node, visitor)
     return visitor.found
 
 
@@ -808,7 +809,7 @@ def _mentions_version(node: cst.CSTNode) -> bool:
                 return True
         elif isinstance(current, cst.Name) and _is_version(current.value):
             return True
-        pending.extend(current.children)
+        pending.extend(children(current))
     return False
 
 

@@ -17,6 +17,7 @@ from http import HTTPStatus
 import libcst as cst
 
 from methodlint.scopes import Binding, CallSite, Scope
+from methodlint.walk import children
 
 # Exceptions raised only before the request reaches the server, by library and class name.
 CONNECT_ERRORS: dict[str, frozenset[str]] = {
@@ -174,7 +175,7 @@ def walk(node: cst.CSTNode, stop: tuple[type, ...] = _SCOPE_STOPS) -> Iterator[c
         if not first and isinstance(current, stop):
             continue
         first = False
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(children(current)))
 
 
 def names_in(node: cst.CSTNode) -> set[str]:
@@ -190,7 +191,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
         elif isinstance(current, _SCOPE_STOPS):
             continue
         else:
-            stack.extend(current.children)
+            stack.extend(children(current))
     return found
 
 
@@ -237,7 +238,7 @@ def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
     for node in walk(root):
         if node is not root and isinstance(node, _SCOPE_STOPS):
             continue
-        for child in node.children:
+        for child in children(node):
             parents[id(child)] = node
     return parents
 
