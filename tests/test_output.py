@@ -447,7 +447,7 @@ def test_github_escapes_data_and_properties() -> None:
 
     assert github.command(d) == (
         "::error file=odd%2C name%3A1.py,line=7,col=1,endLine=7,endColumn=2,"
-        "title=ML101 (get-with-body)::100%25 sure%0D%0Athat, this: is bad"
+        "title=ML101::get-with-body: 100%25 sure%0D%0Athat, this: is bad"
     )
 
 

@@ -1,7 +1,9 @@
 """`github`: GitHub Actions workflow commands, one per finding, which the runner shows as
 annotations on the pull request's diff:
 
-    ::error file=src/app.py,line=3,col=19,endLine=3,endColumn=25,title=ML104 (trace-with-body)::...
+    ::error file=src/app.py,line=3,col=19,endLine=3,endColumn=25,title=ML104::...
+
+The title is the code, as interface.md shows; the rule's name leads the message.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ def command(diagnostic: Diagnostic) -> str:
         "col": str(d.column),
         "endLine": str(d.end_line),
         "endColumn": str(d.end_column),
-        "title": f"{d.code} ({d.name})",
+        "title": d.code,
     }
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{kind} {joined}::{escape_data(d.message)}"
+    return f"::{kind} {joined}::{escape_data(f'{d.name}: {d.message}')}"
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
