@@ -21,7 +21,6 @@ import enum
 import hashlib
 import json
 import os
-import secrets
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -155,7 +154,8 @@ class Cache:
         """Record what a file produced when it had this size, mtime and content hash."""
         self._seen.add(path)
         trusted = mtime_ns < self.started_ns - RACY_NS
-        entry = Entry(size, mtime_ns, digest, list(diagnostics), trusted)
+        stored = [dataclasses.replace(d, path="") for d in diagnostics]
+        entry = Entry(size, mtime_ns, digest, stored, trusted)
         if self._entries.get(path) == entry:
             return
         self._entries[path] = entry
@@ -214,7 +214,7 @@ class Cache:
 def _write_atomically(path: Path, text: str) -> None:
     """Write a temporary file beside `path` and rename it over `path`: readers see the old
     file or the new one, never a part. (Not mkstemp: its files ignore the umask.)"""
-    temporary = path.parent / f".tmp-{os.getpid()}-{secrets.token_hex(6)}"
+    temporary = path.parent / f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

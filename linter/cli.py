@@ -158,7 +158,8 @@ def main(
             verbose,
             color,
             actions,
-            cache=False if no_cache else (cache_dir or True),
+            # --diff writes nothing, not even the cache.
+            cache=False if no_cache or diff else (cache_dir or True),
         )
     except ConfigError as error:
         click.echo(f"methodlint: configuration error: {error}", err=True)

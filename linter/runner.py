@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import faulthandler
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -27,9 +27,8 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import IO, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, new_digest, run_key
 from methodlint.config import Config
@@ -37,8 +36,12 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import PerFileIgnores, collect_files
 
-# About this many files (most of them cost a read and a byte search) per worker started.
-FILES_PER_WORKER = 8
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# Files per worker started, at least: a worker costs a fork; LibCST is imported only by workers
+# that get a file to parse, and two of them import it in parallel.
+FILES_PER_WORKER = 2
 # Files sent to a worker at once: small enough to balance the load, large enough that the
 # messages cost nothing next to the work.
 MAX_BATCH = 16
@@ -102,6 +105,7 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
                 if stat.st_size > linter.settings.max_file_size:
                     return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
                 data = handle.read()
+                size = len(data)  # what was read, should the file have grown meanwhile
         except OSError as error:
             return _Outcome(_unreadable(linter, job.display, error))
     digest = file_digest(data) if hashing and job.data is None else None
@@ -187,6 +191,8 @@ def _worker_main(conn: Connection, settings: EngineSettings, hashing: bool) -> N
     """A worker: says it is ready, then answers batches of jobs file by file until told to
     stop (None) or until the main process is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    # A crash is reported as ML003 for its file; a Python stack dump would only be noise.
+    faulthandler.disable()
     parent = os.getppid()
     try:
         linter = FileLinter(settings)
@@ -207,6 +213,8 @@ def _worker_main(conn: Connection, settings: EngineSettings, hashing: bool) -> N
 
 def _context() -> Any:
     """fork where it is safe (a worker then costs a few milliseconds), else spawn."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and sys.platform != "darwin":
         return multiprocessing.get_context("fork")
@@ -353,6 +361,8 @@ class _Dispatcher:
             self.queue.extendleft(reversed(indices))
 
     def _collect(self) -> None:
+        from multiprocessing.connection import wait
+
         waiting: list[Any] = [w.conn for w in self.pool] + [w.process.sentinel for w in self.pool]
         ready = set(wait(waiting))
         for worker in list(self.pool):
@@ -450,6 +460,7 @@ class _Profile:
         self.seconds = dict.fromkeys(PHASES, 0.0)
         self.workers = 0
         self.files_read = 0
+        self.files_parsed = 0
         self.started = self.mark = time.perf_counter()
         self.finished: float | None = None
 
@@ -473,7 +484,8 @@ class _Profile:
             self.seconds["pre-filter"] += prefilter
             self.seconds["parse"] += parse
             self.seconds["analysis"] += analysis
-            self.files_read += not outcome.unchanged
+            self.files_read += 1
+            self.files_parsed += parse > 0
 
     @classmethod
     def _print(cls) -> None:
@@ -485,6 +497,7 @@ class _Profile:
         summary["total"] = round(time.perf_counter() - profile.started, 4)
         summary["workers"] = profile.workers
         summary["files_read"] = profile.files_read
+        summary["files_parsed"] = profile.files_parsed
         print(f"methodlint profile: {json.dumps(summary)}", file=sys.stderr)
 
 
@@ -533,7 +546,7 @@ def lint_paths(
     ignores = PerFileIgnores(config)
     linter = FileLinter(settings)
     store: Cache | None = None
-    if cache is not False:
+    if cache is not False and cache is not None:
         from methodlint import __version__
 
         store = Cache.load(cache_folder(config, cache), run_key(settings, __version__))

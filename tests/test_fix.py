@@ -51,7 +51,8 @@ def write(base: Path, name: str, content: str | bytes) -> Path:
 
 
 def listing(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    # The command line's result cache is not a file --fix wrote.
+    return sorted(p.name for p in folder.iterdir() if p.name != ".methodlint_cache")
 
 
 # --- --fix ---------------------------------------------------------------------------------------

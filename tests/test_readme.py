@@ -16,7 +16,10 @@ def test_readme_example_output_is_current() -> None:
     assert block is not None, "the README shows the example's output"
     shown = block.group(1).splitlines()
     run = subprocess.run(
-        [sys.executable, "-m", "methodlint", "--isolated", "--no-cache", "--no-color", "examples/shop"],
+        [
+            *(sys.executable, "-m", "methodlint"),
+            *("--isolated", "--no-cache", "--no-color", "examples/shop"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

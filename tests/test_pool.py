@@ -1,0 +1,319 @@
+"""Worker processes: the same findings whatever --jobs is, and a crash costs one file."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from methodlint import Diagnostic, engine, lint_paths, runner
+from methodlint.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+BODY_CALL = 'import requests\n\nrequests.get("https://x.test/", json={"q": 1})\n'
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin",
+    reason="tests change the worker's code in this process: workers must be forked",
+)
+
+
+def write(base: Path, name: str, text: str | bytes) -> Path:
+    path = base / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def summary(diagnostics: list[Diagnostic]) -> list[tuple[str, int, str]]:
+    return [(d.path, d.line, d.code) for d in diagnostics]
+
+
+SNIPPETS = [
+    "requests.get(url, json=payload)\n",
+    "requests.head(url, data=payload)\n",
+    'requests.request("gte", url)\n',
+    'requests.request("post", url)\n',
+    "httpx.get(url, content=payload)\n",
+    'conn = http.client.HTTPSConnection("x.test")\nconn.request("post", "/x")\n',
+    "for attempt in range(3):\n    requests.post(url, json=payload)\n",
+    "requests.get(url, params=payload)\n",
+    "x = {'a': 1}.get('a')\n",
+]
+IMPORTS = ["import requests\n", "import httpx\n", "import http.client\n", "import os\n"]
+BROKEN = ["def f(:\n", 'print "py2"\n', "x = (\n", ""]
+
+
+def generated_tree(base: Path, seed: int, files: int = 30) -> None:
+    """A reproducible project of HTTP modules, plain modules and broken ones."""
+    rng = random.Random(seed)
+    for number in range(files):
+        folder = rng.choice(["", "pkg/", "pkg/sub/", "tools/"])
+        lines = rng.sample(IMPORTS, rng.randint(0, 3))
+        lines.append("url = 'https://x.test'\npayload = {}\n")
+        for _ in range(rng.randint(0, 6)):
+            lines.append(rng.choice(SNIPPETS))
+        if rng.random() < 0.15:
+            lines.append(rng.choice(BROKEN))
+        if rng.random() < 0.1:
+            lines.insert(0, "\n" * rng.randint(1, 5))
+        write(base, f"{folder}mod_{number}.py", "".join(lines))
+
+
+def test_one_and_two_workers_agree_on_the_fixtures() -> None:
+    config = Config(select=("ALL",), root=FIXTURES)
+    one = lint_paths([str(FIXTURES)], config, jobs=1)
+    two = lint_paths([str(FIXTURES)], config, jobs=2)
+    assert one.diagnostics  # the fixtures are full of findings
+    assert one == two
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_one_and_two_workers_agree_on_generated_trees(project: Path, seed: int) -> None:
+    generated_tree(project, seed)
+    one = lint_paths(["."], jobs=1)
+    two = lint_paths(["."], jobs=2)
+    assert one.diagnostics
+    assert one == two
+    assert one.diagnostics == sorted(one.diagnostics, key=Diagnostic.sort_key)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_cold_and_warm_agree_on_generated_trees(project: Path, seed: int) -> None:
+    generated_tree(project, seed)
+    cold = lint_paths(["."], cache=True)
+    warm = lint_paths(["."], cache=True)
+    assert cold.diagnostics
+    assert cold == warm == lint_paths(["."])
+
+
+def test_the_command_line_output_does_not_depend_on_jobs(project: Path) -> None:
+    generated_tree(project, 3, files=24)
+
+    def run(jobs: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "methodlint", "--no-cache", "--jobs", jobs, "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+
+    one, two = run("1"), run("2")
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    assert one.stdout.count("\n") > 10
+
+
+def test_the_main_process_never_imports_libcst(project: Path) -> None:
+    # Parsing happens in the workers: whatever LibCST does cannot take the run with it.
+    write(project, "a.py", BODY_CALL)
+    code = textwrap.dedent(
+        """
+        import sys
+        from methodlint import lint_paths
+        report = lint_paths(["."], jobs=1)
+        assert [d.code for d in report.diagnostics] == ["ML101"], report
+        print(any(name == "libcst" or name.startswith("libcst.") for name in sys.modules))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+
+
+# --- crashes -----------------------------------------------------------------------------------
+
+
+def crash_on_marker(
+    monkeypatch: pytest.MonkeyPatch, project: Path, how: str, times: int | None = None
+) -> None:
+    """Make the worker die on files that contain `# CRASH` (the first `times` times, counted in
+    a file so that the count survives the worker)."""
+    real = runner._check
+    counter = project / "crashes.txt"
+    counter.write_text("0")
+
+    def check(linter: engine.FileLinter, job: runner._Job, hashing: bool) -> runner._Outcome:
+        with open(job.path, "rb") as handle:
+            marked = b"# CRASH" in handle.read()
+        if marked:
+            count = int(counter.read_text())
+            if times is None or count < times:
+                counter.write_text(str(count + 1))
+                if how == "segv":
+                    os.kill(os.getpid(), signal.SIGSEGV)
+                os._exit(3)
+        return real(linter, job, hashing)
+
+    monkeypatch.setattr(runner, "_check", check)
+
+
+def ordinary_files(base: Path, count: int = 12) -> None:
+    for number in range(count):
+        write(base, f"mod_{number:02}.py", BODY_CALL)
+    write(base, "plain.py", "x = 1\n")
+
+
+@needs_fork
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_crash_costs_one_file(project: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    ordinary_files(project)
+    write(project, "mod_05b.py", "import requests\n# CRASH\n")
+    crash_on_marker(monkeypatch, project, "segv")
+
+    report = lint_paths(["."], jobs=jobs)
+
+    crashed = [d for d in report.diagnostics if d.path == "mod_05b.py"]
+    assert [(d.code, d.line) for d in crashed] == [("ML003", 1)]
+    assert "the parser crashed (signal SIGSEGV)" in crashed[0].message
+    assert crashed[0].line_text == "import requests"
+    others = [d for d in report.diagnostics if d.path != "mod_05b.py"]
+    assert summary(others) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(12)]
+
+
+@needs_fork
+def test_a_worker_that_exits_names_its_status(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ordinary_files(project, 3)
+    write(project, "bad.py", "import requests\n# CRASH\n")
+    crash_on_marker(monkeypatch, project, "exit")
+
+    report = lint_paths(["."], jobs=1)
+
+    [crashed] = [d for d in report.diagnostics if d.path == "bad.py"]
+    assert crashed.code == "ML003"
+    assert "exited unexpectedly (status 3)" in crashed.message
+    assert len(report.diagnostics) == 4
+
+
+@needs_fork
+def test_a_file_that_crashed_once_is_checked_again_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker may die for reasons of its own (the OOM killer): the file it was on is run again
+    # in a fresh worker before it is blamed.
+    ordinary_files(project, 4)
+    write(project, "flaky.py", BODY_CALL + "# CRASH\n")
+    crash_on_marker(monkeypatch, project, "segv", times=1)
+
+    report = lint_paths(["."], jobs=1)
+
+    assert summary(report.diagnostics) == [
+        ("flaky.py", 3, "ML101"),
+        *[(f"mod_{n:02}.py", 3, "ML101") for n in range(4)],
+    ]
+
+
+@needs_fork
+def test_several_crashes_in_one_run(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ordinary_files(project, 6)
+    for name in ("a.py", "mod_03b.py", "z.py"):
+        write(project, name, "import requests\n# CRASH\n")
+    crash_on_marker(monkeypatch, project, "segv")
+
+    report = lint_paths(["."], jobs=2)
+
+    crashed = sorted(d.path for d in report.diagnostics if d.code == "ML003")
+    assert crashed == ["a.py", "mod_03b.py", "z.py"]
+    assert len([d for d in report.diagnostics if d.code == "ML101"]) == 6
+
+
+@needs_fork
+def test_a_real_parser_crash_costs_one_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the nesting screen LibCST's native parser overflows its stack (about 1 s).
+    monkeypatch.setattr(engine, "_too_deep", lambda data, source: False)
+    ordinary_files(project, 2)
+    write(project, "deep.py", "import requests\nx = " + "(" * 100_000 + "1" + ")" * 100_000 + "\n")
+
+    report = lint_paths(["."], jobs=1)
+
+    assert summary(report.diagnostics) == [
+        ("deep.py", 1, "ML003"),
+        ("mod_00.py", 3, "ML101"),
+        ("mod_01.py", 3, "ML101"),
+    ]
+    assert "the parser crashed (signal SIGSEGV)" in report.diagnostics[0].message
+
+
+@needs_fork
+def test_workers_that_cannot_start_leave_the_work_to_the_main_process(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ordinary_files(project, 3)
+    monkeypatch.setattr(runner, "_worker_main", lambda *args: os._exit(1))
+
+    report = lint_paths(["."], jobs=2)
+
+    assert summary(report.diagnostics) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(3)]
+
+
+def test_no_process_can_be_started(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ordinary_files(project, 3)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(runner._Worker, "__init__", refuse)
+
+    report = lint_paths(["."], jobs=2)
+
+    assert summary(report.diagnostics) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(3)]
+
+
+# --- how many workers --------------------------------------------------------------------------
+
+
+def dispatcher(files: int, jobs: int) -> runner._Dispatcher:
+    settings = engine.EngineSettings.from_config(Config())
+    job_list = [runner._Job(f"f{n}.py", f"f{n}.py") for n in range(files)]
+    return runner._Dispatcher(job_list, settings, jobs, False, engine.FileLinter(settings))
+
+
+def test_one_file_is_checked_by_one_worker() -> None:
+    assert dispatcher(1, 8).limit == 1
+    assert dispatcher(1, 1).limit == 1
+
+
+def test_workers_are_limited_by_jobs_and_by_the_files() -> None:
+    assert dispatcher(5, 2).limit == 2
+    assert dispatcher(5, 8).limit == 3
+    assert dispatcher(1000, 4).limit == 4
+    assert dispatcher(1000, 1).limit == 1
+
+
+def test_no_files_no_workers(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(runner._Worker, "__init__", lambda *args: started.append(args))
+    assert lint_paths(["."]).diagnostics == []
+    assert started == []
+
+
+def test_standard_input_is_checked_in_a_worker_too(project: Path) -> None:
+    report = lint_paths(["-"], stdin=BODY_CALL.encode(), stdin_filename="src/x.py", jobs=1)
+    assert summary(report.diagnostics) == [("src/x.py", 3, "ML101")]
+
+
+def test_outcomes_pickle_with_every_field() -> None:
+    # Diagnostics cross the process boundary: every field must survive it.
+    import pickle
+
+    [found] = runner.lint_source(
+        'import http.client\nc = http.client.HTTPConnection("h")\nc.request("post", "/")\n', "x.py"
+    )
+    outcome = runner._Outcome([found], 10, 20, "digest", seconds=(1.0, 2.0, 3.0))
+    assert pickle.loads(pickle.dumps(outcome)) == outcome
+    assert dataclasses.asdict(found)["fix"] is not None

@@ -1,0 +1,364 @@
+"""Benchmark: methodlint cold and warm, and ruff, bandit and semgrep where installed, over a folder.
+
+Standalone script (stdlib only; not a test: numbers to read, not assertions). Each tool runs in a
+fresh process; the script prints per run the files and lines of the folder, the wall-clock and
+CPU seconds, the peak memory of the largest process (from ``wait4``) and of the whole process
+tree (sampled from ``/proc`` every 20 ms, on Linux), then methodlint's seconds per phase
+(``METHODLINT_PROFILE=1``) and the targets of ``quality.md``.
+
+Usage::
+
+    python tests/tools/bench.py                  # over the corpus of tests/tools/corpus.py
+    python tests/tools/bench.py path/to/tree --repeat 3 --jobs 2
+    python tests/tools/bench.py --only methodlint
+
+Runs: methodlint cold (``--no-cache``), methodlint cold filling a fresh cache folder, methodlint
+warm (the same folder again), methodlint on five files that import an HTTP library (as
+pre-commit runs it, no cache), ``ruff check --select S113 --no-cache``, ``bandit -t B113 -r``
+and ``semgrep scan`` with ``tests/tools/semgrep_rules.yml`` (``--metrics=off
+--disable-version-check``: without it semgrep waits about 90 s on a version check). With
+``--repeat N`` each run is repeated and the fastest is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SEMGREP_RULES = HERE / "semgrep_rules.yml"
+SUFFIXES = (".py", ".pyi")
+SKIPPED_FOLDERS = {".git", ".venv", "venv", "build", "dist", "node_modules", "__pycache__"}
+PROFILE_PREFIX = "methodlint profile: "
+
+
+@dataclass
+class Run:
+    name: str
+    seconds: float = 0.0
+    cpu: float = 0.0
+    largest_mb: float = 0.0
+    tree_mb: float | None = None
+    status: int = 0
+    error: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def corpus_folder() -> Path:
+    sys.path.insert(0, str(HERE))
+    try:
+        import corpus  # type: ignore[import-not-found]
+
+        root: Path = corpus.corpus_root(None)
+        return root
+    finally:
+        sys.path.remove(str(HERE))
+
+
+def sources(folder: Path) -> list[Path]:
+    found = []
+    for base, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if f not in SKIPPED_FOLDERS)
+        found.extend(Path(base, name) for name in sorted(files) if name.endswith(SUFFIXES))
+    return found
+
+
+def count_lines(paths: list[Path]) -> int:
+    lines = 0
+    for path in paths:
+        data = path.read_bytes()
+        lines += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return lines
+
+
+def http_files(paths: list[Path], count: int) -> list[Path]:
+    """`count` files that import an HTTP library, of ordinary size (what pre-commit passes)."""
+    from methodlint.engine import PreFilter
+
+    prefilter = PreFilter.for_modules()
+    chosen = []
+    for path in paths:
+        data = path.read_bytes()
+        if 2_000 < len(data) < 20_000 and prefilter(data):
+            chosen.append(path)
+            if len(chosen) == count:
+                break
+    return chosen
+
+
+# -- measuring one process tree -----------------------------------------------------------------
+
+
+def _tree_rss(root: int, page: int) -> int:
+    """The resident memory of `root` and all its descendants, in bytes (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/statm", "rb") as handle:
+                resident = int(handle.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        # The command name may hold spaces and parentheses: fields follow the last ')'.
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = resident * page
+    total = 0
+    for pid, size in rss.items():
+        current: int | None = pid
+        while current is not None and current > 1:
+            if current == root:
+                total += size
+                break
+            current = parents.get(current)
+    return total
+
+
+def measure(name: str, command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    run = Run(name)
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        try:
+            process = subprocess.Popen(
+                command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, env=env
+            )
+        except OSError as error:
+            run.error = str(error)
+            return run
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            page = os.sysconf("SC_PAGE_SIZE")
+            while not done.wait(0.02):
+                try:
+                    peak[0] = max(peak[0], _tree_rss(process.pid, page))
+                except OSError:
+                    return
+
+        sampler = None
+        if os.path.isdir("/proc/self"):
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        run.seconds = time.perf_counter() - started
+        done.set()
+        if sampler is not None:
+            sampler.join()
+            run.tree_mb = peak[0] / 1e6 if peak[0] else None
+        process.returncode = os.waitstatus_to_exitcode(status)
+        run.status = process.returncode
+        run.cpu = usage.ru_utime + usage.ru_stime
+        # ru_maxrss: kilobytes on Linux, bytes on macOS; the largest of the process and the
+        # children it waited for.
+        run.largest_mb = usage.ru_maxrss / (1e6 if sys.platform == "darwin" else 1e3)
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    for line in stderr.splitlines():
+        if line.startswith(PROFILE_PREFIX):
+            run.phases = json.loads(line[len(PROFILE_PREFIX) :])
+    if run.status not in (0, 1):
+        run.error = (stderr.strip().splitlines() or [f"exit status {run.status}"])[-1][:200]
+    return run
+
+
+def best(name: str, command: list[str], cwd: Path, repeat: int, **kwargs: object) -> Run:
+    runs = [measure(name, command, cwd, **kwargs) for _ in range(repeat)]  # type: ignore[arg-type]
+    return min(runs, key=lambda run: run.seconds)
+
+
+# -- the runs -----------------------------------------------------------------------------------
+
+
+def tool(name: str) -> str | None:
+    """A tool of the running Python's environment, else from PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("folder", nargs="?", type=Path, help="default: the benchmark corpus")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best counts")
+    parser.add_argument("--jobs", type=int, help="methodlint --jobs (default: all cores)")
+    parser.add_argument(
+        "--only", action="append", choices=["methodlint", "ruff", "bandit", "semgrep"]
+    )
+    args = parser.parse_args(argv)
+    folder = (args.folder or corpus_folder()).resolve()
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder (run tests/tools/corpus.py fetch)", file=sys.stderr)
+        return 1
+    wanted = set(args.only or ["methodlint", "ruff", "bandit", "semgrep"])
+    files = sources(folder)
+    lines = count_lines(files)
+    cores = os.cpu_count() or 1
+    print(f"folder: {folder}")
+    print(f"{len(files):,} files, {lines:,} lines; {cores} cores; Python {sys.version.split()[0]}")
+
+    methodlint = [sys.executable, "-m", "methodlint", "--isolated", "--exit-zero", "-q"]
+    if args.jobs:
+        methodlint += ["--jobs", str(args.jobs)]
+    profiled = {**os.environ, "METHODLINT_PROFILE": "1"}
+    runs: list[tuple[Run, int, int]] = []
+    repeat = max(1, args.repeat)
+    if "methodlint" in wanted:
+        cold = best(
+            "methodlint cold (--no-cache)",
+            [*methodlint, "--no-cache", "."],
+            folder,
+            repeat,
+            env=profiled,
+        )
+        runs.append((cold, len(files), lines))
+        with tempfile.TemporaryDirectory(prefix="methodlint-bench-") as cache:
+            filling = measure(
+                "methodlint cold, filling a cache",
+                [*methodlint, "--cache-dir", cache, "."],
+                folder,
+                profiled,
+            )
+            runs.append((filling, len(files), lines))
+            warm = best(
+                "methodlint warm (cache)",
+                [*methodlint, "--cache-dir", cache, "."],
+                folder,
+                repeat,
+                env=profiled,
+            )
+            runs.append((warm, len(files), lines))
+        few = http_files(files, 5)
+        if few:
+            names = [str(path.relative_to(folder)) for path in few]
+            precommit = best(
+                f"methodlint {len(few)} HTTP files (no cache)",
+                [*methodlint, "--no-cache", *names],
+                folder,
+                repeat,
+                env=profiled,
+            )
+            runs.append((precommit, len(few), count_lines(few)))
+    ruff = tool("ruff")
+    if "ruff" in wanted and ruff:
+        command = [
+            ruff,
+            "check",
+            "--select",
+            "S113",
+            "--no-cache",
+            "--isolated",
+            "--exit-zero",
+            "-q",
+            ".",
+        ]
+        runs.append(
+            (best("ruff --select S113 --no-cache", command, folder, repeat), len(files), lines)
+        )
+    bandit = tool("bandit")
+    if "bandit" in wanted and bandit:
+        command = [bandit, "-q", "-t", "B113", "-r", ".", "-f", "json", "-o", os.devnull]
+        runs.append((best("bandit -t B113 -r", command, folder, repeat), len(files), lines))
+    semgrep = tool("semgrep")
+    if "semgrep" in wanted and semgrep:
+        command = [
+            semgrep, "scan", "--config", str(SEMGREP_RULES), "--metrics=off",
+            "--disable-version-check", "--quiet", "--json", "--output", os.devnull, ".",
+        ]  # fmt: skip
+        runs.append((best("semgrep (local rules)", command, folder, repeat), len(files), lines))
+
+    print_runs(runs)
+    print_phases([run for run, _, _ in runs if run.phases])
+    print_targets({run.name: run for run, _, _ in runs})
+    return 0 if all(run.error is None for run, _, _ in runs) else 1
+
+
+def print_runs(runs: list[tuple[Run, int, int]]) -> None:
+    print()
+    columns = (
+        ("files", 7),
+        ("lines", 10),
+        ("seconds", 8),
+        ("cpu s", 7),
+        ("MB max", 7),
+        ("MB tree", 8),
+    )
+    print(f"{'run':<38} " + " ".join(f"{name:>{width}}" for name, width in columns))
+    for run, files, lines in runs:
+        tree = f"{run.tree_mb:8.0f}" if run.tree_mb is not None else f"{'-':>8}"
+        row = f"{run.name:<38} {files:>7,} {lines:>10,} {run.seconds:>8.2f} {run.cpu:>7.2f} "
+        print(
+            row + f"{run.largest_mb:>7.0f} {tree}" + (f"  error: {run.error}" if run.error else "")
+        )
+
+
+def print_phases(runs: list[Run]) -> None:
+    if not runs:
+        return
+    print("\nmethodlint seconds per phase (pre-filter, parse and analysis summed over workers):")
+    phases = (
+        "discovery",
+        "cache",
+        "checking",
+        "pre-filter",
+        "parse",
+        "analysis",
+        "output",
+        "total",
+    )
+    print(f"{'run':<38} " + " ".join(f"{p:>10}" for p in phases) + f" {'workers':>8} {'parsed':>7}")
+    for run in runs:
+        values = " ".join(f"{run.phases.get(p, 0.0):>10.3f}" for p in phases)
+        extra = (
+            f" {int(run.phases.get('workers', 0)):>8} {int(run.phases.get('files_parsed', 0)):>7}"
+        )
+        print(f"{run.name:<38} {values}{extra}")
+
+
+def print_targets(runs: dict[str, Run]) -> None:
+    cold = runs.get("methodlint cold (--no-cache)")
+    warm = runs.get("methodlint warm (cache)")
+    ruff = runs.get("ruff --select S113 --no-cache")
+    few = next((run for name, run in runs.items() if "HTTP files" in name), None)
+    print("\ntargets (quality.md):")
+
+    def line(ok: bool | None, text: str) -> None:
+        mark = "n/a " if ok is None else "met " if ok else "MISS"
+        print(f"  [{mark}] {text}")
+
+    for peer in ("bandit -t B113 -r", "semgrep (local rules)"):
+        other = runs.get(peer)
+        if cold and other and other.error is None:
+            line(
+                cold.seconds < other.seconds,
+                f"cold {cold.seconds:.2f} s faster than {peer} {other.seconds:.2f} s",
+            )
+        else:
+            line(None, f"cold faster than {peer} (not run)")
+    if warm and ruff and ruff.error is None:
+        line(
+            warm.seconds < ruff.seconds,
+            f"warm {warm.seconds:.2f} s faster than ruff cold {ruff.seconds:.2f} s",
+        )
+    else:
+        line(None, "warm faster than ruff cold (not run)")
+    if few:
+        line(few.seconds < 0.5, f"{few.name}: {few.seconds:.2f} s < 0.5 s")
+    if cold:
+        line(cold.largest_mb < 300, f"largest methodlint process {cold.largest_mb:.0f} MB < 300 MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
