@@ -41,7 +41,7 @@ from methodlint.libraries import (
     canonical,
 )
 from methodlint.positions import compute_spans
-from methodlint.preconditions import Preconditions
+from methodlint.preconditions import Preconditions, string_literal
 from methodlint.scopes import Binding, CallSite, ClassInfo, Mutation, Scope, ScopeVisitor
 from methodlint.walk import visit
 
@@ -164,28 +164,6 @@ def _is_empty_literal(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Call) and not node.args:
         return get_full_name_for_node(node.func) in ("dict", "list", "tuple", "bytes", "str")
     return False
-
-
-def _url_literal(node: cst.BaseExpression) -> str | None:
-    """The literal text of a URL expression, with `{}` for what is computed."""
-    text = _literal_text(node)
-    if text is not None:
-        return text
-    if isinstance(node, cst.FormattedString):
-        parts = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                parts.append(part.value)
-            else:
-                parts.append("{}")
-        return "".join(parts)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-        left = _url_literal(node.left)
-        right = _url_literal(node.right)
-        if left is None and right is None:
-            return None
-        return (left if left is not None else "{}") + (right if right is not None else "{}")
-    return None
 
 
 # -- raw facts (with nodes) before positions are known ----------------------------------
@@ -318,7 +296,7 @@ class Resolver:
     def _is_url(self, node: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
         """Whether `node` is a URL string: a literal, f-string or concatenation of them, or
         a name bound once to one."""
-        if _url_literal(node) is not None or isinstance(self.value(node, scope), Text):
+        if string_literal(node) is not None or isinstance(self.value(node, scope), Text):
             return True
         if isinstance(node, cst.Name) and depth < 8:
             found = self.binding_scope(node.value, scope)
@@ -1443,7 +1421,7 @@ def file_facts(
             url = Url(
                 source=module.code_for_node(raw.url),
                 span=spans[id(raw.url)],
-                literal=_url_literal(raw.url),
+                literal=string_literal(raw.url),
             )
         calls.append(
             HttpCall(

@@ -17,7 +17,7 @@ from http import HTTPStatus
 import libcst as cst
 
 from methodlint.scopes import Binding, CallSite, Scope
-from methodlint.walk import children
+from methodlint.walk import children, walk
 
 # Exceptions raised only before the request reaches the server, by library and class name.
 CONNECT_ERRORS: dict[str, frozenset[str]] = {
@@ -162,20 +162,6 @@ class RetryCall:
     site: CallSite
     function: cst.BaseExpression
     args: Sequence[cst.Arg]
-
-
-def walk(node: cst.CSTNode, stop: tuple[type, ...] = _SCOPE_STOPS) -> Iterator[cst.CSTNode]:
-    """`node` and its descendants in source order, not entering nested functions, lambdas
-    and classes (the node itself is always entered)."""
-    stack = [node]
-    first = True
-    while stack:
-        current = stack.pop()
-        yield current
-        if not first and isinstance(current, stop):
-            continue
-        first = False
-        stack.extend(reversed(children(current)))
 
 
 def names_in(node: cst.CSTNode) -> set[str]:

@@ -9,13 +9,14 @@ ML204 instead of any of them).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from methodlint.diagnostics import Span
 from methodlint.facts import FreshValue, HttpCall, RetryScope
 from methodlint.methods import is_idempotent
-from methodlint.rule import RuleSettings
+from methodlint.rule import Finding, Rule, RuleSettings
 from methodlint.rules._precondition import carries_precondition
 
 
@@ -120,3 +121,18 @@ def retried_by(scope: RetryScope) -> str:
 
 def retries_on(scope: RetryScope) -> str:
     return f" (it retries on {scope.retries_on})" if scope.retries_on else ""
+
+
+class RetryRule(Rule):
+    """A rule that reports the requests whose verdict is its own code."""
+
+    def message(self, call: HttpCall, verdict: Verdict) -> str:
+        raise NotImplementedError
+
+    def location(self, call: HttpCall, verdict: Verdict) -> Span:
+        return where(call)
+
+    def check_call(self, call: HttpCall) -> Iterator[Finding]:
+        verdict = judge(call, self.settings)
+        if verdict is not None and verdict.code == self.code:
+            yield Finding(self.location(call, verdict), self.message(call, verdict))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from methodlint.diagnostics import Severity
+from methodlint.diagnostics import Severity, Span
 from methodlint.facts import HttpCall
-from methodlint.rule import Finding, Rule
-from methodlint.rules._retry import judge, methods_text, retried_by
+from methodlint.rules._retry import RetryRule, Verdict, methods_text, retried_by
 
 
-class IdempotencyKeyPerAttempt(Rule):
+class IdempotencyKeyPerAttempt(RetryRule):
     """
     ## What it does
     Flags an idempotency key (`Idempotency-Key`, `X-Idempotency-Key`, configured
@@ -108,13 +105,14 @@ class IdempotencyKeyPerAttempt(Rule):
         "    return httpx.post('https://x.test/a', json=p, headers={'Idempotency-Key': key})\n",
     )
 
-    def check_call(self, call: HttpCall) -> Iterator[Finding]:
-        verdict = judge(call, self.settings)
-        if verdict is None or verdict.code != self.code or verdict.fresh is None:
-            return
-        yield Finding(
-            verdict.fresh.span,
+    def location(self, call: HttpCall, verdict: Verdict) -> Span:
+        assert verdict.fresh is not None
+        return verdict.fresh.span
+
+    def message(self, call: HttpCall, verdict: Verdict) -> str:
+        assert verdict.fresh is not None
+        return (
             f"The {verdict.fresh.header} of this {methods_text(call) or 'request'} via "
             f"{call.client} is generated inside the scope retried by "
-            f"{retried_by(verdict.scope)}: every attempt sends a new key",
+            f"{retried_by(verdict.scope)}: every attempt sends a new key"
         )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from methodlint.diagnostics import Severity
 from methodlint.facts import HttpCall
-from methodlint.rule import Finding, Rule
-from methodlint.rules._retry import judge, methods_text, retried_by, retries_on, where
+from methodlint.rules._retry import RetryRule, Verdict, methods_text, retried_by, retries_on
 
 
-class NonIdempotentRetryDecorator(Rule):
+class NonIdempotentRetryDecorator(RetryRule):
     """
     ## What it does
     Flags a POST, PATCH or other non-idempotent request sent by a function under a retry
@@ -159,13 +156,9 @@ class NonIdempotentRetryDecorator(Rule):
         "        raise self.retry(exc=exc)\n",
     )
 
-    def check_call(self, call: HttpCall) -> Iterator[Finding]:
-        verdict = judge(call, self.settings)
-        if verdict is None or verdict.code != self.code:
-            return
-        yield Finding(
-            where(call),
+    def message(self, call: HttpCall, verdict: Verdict) -> str:
+        return (
             f"{methods_text(call)} via {call.client} is retried by "
             f"{retried_by(verdict.scope)} without an Idempotency-Key"
-            f"{retries_on(verdict.scope)}",
+            f"{retries_on(verdict.scope)}"
         )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from methodlint.diagnostics import Severity
 from methodlint.facts import HttpCall
-from methodlint.rule import Finding, Rule
-from methodlint.rules._retry import judge, methods_text, retries_on, where
+from methodlint.rules._retry import RetryRule, Verdict, methods_text, retries_on
 
 
-class NonIdempotentRetryLoop(Rule):
+class NonIdempotentRetryLoop(RetryRule):
     """
     ## What it does
     Flags a POST, PATCH or other non-idempotent request (or a method set that contains one,
@@ -241,12 +238,8 @@ class NonIdempotentRetryLoop(Rule):
         "            pass\n",
     )
 
-    def check_call(self, call: HttpCall) -> Iterator[Finding]:
-        verdict = judge(call, self.settings)
-        if verdict is None or verdict.code != self.code:
-            return
-        yield Finding(
-            where(call),
+    def message(self, call: HttpCall, verdict: Verdict) -> str:
+        return (
             f"{methods_text(call)} via {call.client} is retried by this loop without an "
-            f"Idempotency-Key{retries_on(verdict.scope)}",
+            f"Idempotency-Key{retries_on(verdict.scope)}"
         )

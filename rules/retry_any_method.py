@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from methodlint.diagnostics import Severity
 from methodlint.facts import HttpCall
-from methodlint.rule import Finding, Rule
-from methodlint.rules._retry import judge, retried_by, retries_on, where
+from methodlint.rules._retry import RetryRule, Verdict, retried_by, retries_on
 
 
-class RetryAnyMethod(Rule):
+class RetryAnyMethod(RetryRule):
     """
     ## What it does
     Flags a request whose method is a parameter or variable, sent in a retry scope (loop,
@@ -124,13 +121,9 @@ class RetryAnyMethod(Rule):
         "    return _send('POST', 'https://x.test/a')\n",
     )
 
-    def check_call(self, call: HttpCall) -> Iterator[Finding]:
-        verdict = judge(call, self.settings)
-        if verdict is None or verdict.code != self.code:
-            return
-        yield Finding(
-            where(call),
+    def message(self, call: HttpCall, verdict: Verdict) -> str:
+        return (
             f"A request via {call.client} whose method is only known at run time is retried "
             f"by {retried_by(verdict.scope)}{retries_on(verdict.scope)}: POST and PATCH "
-            "will be retried too",
+            "will be retried too"
         )
