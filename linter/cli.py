@@ -219,8 +219,8 @@ def _run(
     )
     if finished is not None:
         return finished
-    stdout = click.get_text_stream("stdout")
-    colored = use_color(color, to_file=bool(output_file), isatty=stdout.isatty())
+    isatty = sys.stdout is not None and sys.stdout.isatty()
+    colored = use_color(color, to_file=bool(output_file), isatty=isatty)
     context = OutputContext(color=colored, cwd=Path.cwd())
     text = _statistics(report.diagnostics) if statistics else formatter(report.diagnostics, context)
     if output_file:

@@ -25,7 +25,7 @@ def refund(order_id: int, payload: bytes) -> None:
 
 
 def charge(session: requests.Session, order_id: int, amount: int) -> dict:
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             # A retried POST without an Idempotency-Key: a timeout after the server
             # charged the card charges it again.
