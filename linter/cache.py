@@ -372,20 +372,17 @@ def _own_sources() -> list[list[object]]:
 
 
 def _distribution_version(name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
+    from methodlint.installed import version
 
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+    return version(name)
 
 
 def _plugins() -> list[list[str | None]]:
     """The installed plugins: entry point, distribution and version."""
-    from importlib.metadata import entry_points
+    from methodlint import registry
 
     found = []
-    for entry in entry_points(group="methodlint.rules"):
+    for entry in registry.entry_points(group="methodlint.rules"):
         dist = getattr(entry, "dist", None)
         found.append(
             [

@@ -7,8 +7,8 @@ import importlib
 import inspect
 import pkgutil
 from functools import cache
-from importlib.metadata import entry_points
 
+from methodlint.installed import entry_points as entry_points
 from methodlint.rule import Rule
 
 
