@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 import methodlint
 from methodlint import (
@@ -33,16 +34,6 @@ THREE_RULES = (
     "requests.head(u, data=q)\n"
     "requests.get(u, json=q)\n"
 )
-
-
-def write(base: Path, name: str, text: str | bytes) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --- the public names ----------------------------------------------------------------------------

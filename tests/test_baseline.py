@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import write
 
 from methodlint.cli import main
 
@@ -40,13 +41,6 @@ class Run:
 def cli(*args: str) -> Run:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
-
-
-def write(base: Path, name: str, text: str) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_write_baseline_records_the_findings_and_exits_0(project: Path) -> None:

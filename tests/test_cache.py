@@ -8,10 +8,10 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from methodlint import Diagnostic, cache, lint_paths
 from methodlint.cache import CACHEDIR_TAG, DEFAULT_FOLDER, run_key
@@ -29,21 +29,6 @@ FIXABLE = (
     'c.request("post", "/\u00e9t\u00e9")  # \u00e9\n'
 )
 HOUR = 3600
-
-
-def write(base: Path, name: str, text: str | bytes, age: float = 0) -> Path:
-    """Write a file; `age` seconds in the past for its modification time (an old file's entry
-    is trusted by size and mtime alone)."""
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    if age:
-        then = time.time() - age
-        os.utime(path, (then, then))
-    return path
 
 
 def codes(diagnostics: list[Diagnostic]) -> list[tuple[str, int, str]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import write
 
 import methodlint
 from methodlint.cli import main
@@ -82,16 +83,6 @@ def module(cwd: Path, *args: str, input: str | None = None, prefix: Sequence[str
         env=env,
     )
     return Run(done.returncode, done.stdout, done.stderr)
-
-
-def write(base: Path, name: str, text: str | bytes) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def configure(folder: Path, body: str) -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import write
 
 from methodlint.cli import main
 from methodlint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
@@ -41,13 +42,6 @@ class Run:
 def cli(*args: str, input: str | bytes | None = None) -> Run:
     result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
-
-
-def write(base: Path, name: str, content: str | bytes) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
 
 
 def listing(folder: Path) -> list[str]:

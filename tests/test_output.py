@@ -21,6 +21,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from helpers import write
 from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.exceptions import NoSuchResource
@@ -113,16 +114,6 @@ SHOP: dict[str, str | bytes] = {
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def write(base: Path, name: str, text: str | bytes) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from methodlint import Diagnostic, engine, lint_paths, runner
 from methodlint.config import Config
@@ -25,16 +26,6 @@ needs_fork = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin",
     reason="tests change the worker's code in this process: workers must be forked",
 )
-
-
-def write(base: Path, name: str, text: str | bytes) -> Path:
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def summary(diagnostics: list[Diagnostic]) -> list[tuple[str, int, str]]:
