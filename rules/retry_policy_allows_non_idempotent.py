@@ -119,6 +119,7 @@ class RetryPolicyAllowsNonIdempotent(Rule):
         paths = ", ".join((*policy.method_paths, *policy.any_method_paths))
         yield Finding(
             policy.span,
-            f"{policy.name}(...) can re-send {methods} after the server received them"
+            f"{policy.name}(...) can re-send {methods} after the server received "
+            f"{'it' if len(resent) == 1 else 'them'}"
             f"{every}: {paths}",
         )
