@@ -77,6 +77,29 @@ def test_a_second_fix_changes_nothing(project: Path) -> None:
     assert "Fixed" not in run.stderr
 
 
+RETRY_POLICY = (
+    "from urllib3.util.retry import Retry\n"
+    "\n"
+    'RETRY = Retry(total=3, allowed_methods=["get", "HEAD", "post"])  # a policy\n'
+)
+
+
+def test_fix_upper_cases_an_idempotent_allowed_methods_entry_only(project: Path) -> None:
+    path = write(project, "a.py", RETRY_POLICY)
+
+    first = cli("--fix", "a.py")
+    after_first = path.read_bytes()
+    second = cli("--fix", "a.py")
+
+    # "get" silently disabled GET retries: fixed. Upper-casing "post" would start retrying
+    # POST requests, so it is reported and left as it is.
+    assert after_first == RETRY_POLICY.replace('"get"', '"GET"').encode()
+    assert first.exit_code == 1 and "Fixed 1 problem." in first.stderr
+    assert "'post' in the allowed methods" in first.stdout
+    assert path.read_bytes() == after_first
+    assert second.exit_code == 1 and "Fixed" not in second.stderr
+
+
 def test_fix_reports_what_remains_and_exits_1(project: Path) -> None:
     write(project, "a.py", LOWER_POST + "import requests\n" + GET_WITH_BODY)
 
