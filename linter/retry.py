@@ -560,7 +560,7 @@ class RetryAnalysis:
     def _celery_self_retry(self, function: cst.FunctionDef, scope: Scope) -> ScopeSpec | None:
         """A bound Celery task that calls `self.retry(...)`: it retries what the handlers
         around those calls catch."""
-        decorated = False
+        mechanism = ""
         for decorator in function.decorators:
             expression = decorator.decorator
             if not isinstance(expression, cst.Call):
@@ -572,13 +572,12 @@ class RetryAnalysis:
                 and bind is not None
                 and _int_literal(bind.value) == 1
             ):
-                decorated = True
                 if self._is_value(expression, "max_retries", 0):
                     return None
                 mechanism = callee
-        if not decorated or (scope.self_name is None and not function.params.params):
+        if not mechanism or not function.params.params:
             return None
-        first = function.params.params[0].name.value if function.params.params else None
+        first = function.params.params[0].name.value
         retried: list[tuple[int, bool, str]] = []
         for site in self.visitor.calls:
             if site.scope is not scope:
@@ -617,11 +616,7 @@ class RetryAnalysis:
                 )
                 codes = self._listed_codes(condition.test, scope) if condition else None
                 connect = bool(codes) and codes is not None and codes <= NOT_PROCESSED
-                text = (
-                    "status " + ", ".join(str(c) for c in sorted(codes))
-                    if codes
-                    else "a failed response"
-                )
+                text = _codes_text(codes) if codes else "a failed response"
             retried.append((site.seq, connect, text))
         if not retried:
             return None
@@ -944,11 +939,7 @@ class RetryAnalysis:
             codes = status
             if not codes or not codes <= NOT_PROCESSED:
                 connect = False
-            reasons.append(
-                "a failed response"
-                if not codes
-                else "status " + ", ".join(str(c) for c in sorted(codes))
-            )
+            reasons.append(_codes_text(codes) if codes else "a failed response")
         return RawScope(
             "loop",
             "this loop",
