@@ -10,7 +10,6 @@ again, until nothing fixable is left (at most `MAX_PASSES` times).
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import os
 import re
@@ -226,6 +225,8 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
         return ""
     old, _ = decode(before)
     new, _ = decode(after)
+    import difflib
+
     lines = difflib.unified_diff(
         _split_lines(old), _split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 # name: (safe, idempotent), from the IANA HTTP Method Registry.
 REGISTRY: dict[str, tuple[bool, bool]] = {
     "ACL": (False, True),
@@ -70,6 +68,8 @@ def nearest(name: str, extra: frozenset[str] = frozenset()) -> str | None:
     """The registered method closest to a misspelt `name`, if one is close."""
     upper = name.upper()
     for candidates in (COMMON + tuple(sorted(extra)), tuple(REGISTRY)):
+        import difflib
+
         matches = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
         if matches:
             return matches[0]

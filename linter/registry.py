@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import pkgutil
@@ -74,6 +73,8 @@ def check_selector(selector: str) -> str | None:
     if matches(selector):
         return None
     names = [r.code for r in all_rules()] + [r.name for r in all_rules()]
+    import difflib
+
     close = difflib.get_close_matches(selector, names, n=1, cutoff=0.6)
     suggestion = f" (did you mean {close[0]!r}?)" if close else ""
     if selector[:1].isalpha() and not selector.upper().startswith("ML") and selector[-1:].isdigit():
