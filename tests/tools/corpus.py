@@ -47,7 +47,8 @@ PINS = """
     google-api-python-client==2.202.0  google-auth==2.63.0  tenacity==9.2.1  backoff==2.2.1
     stamina==26.1.0  python-gitlab==8.6.0  PyGithub==2.10.0  docker==7.2.0  hvac==2.4.0
     jira==3.10.5  requests-oauthlib==2.0.0  twilio==9.13.0  dropbox==12.2.4  azure-core==1.41.0
-    msal==1.39.0  elasticsearch==9.5.1
+    msal==1.39.0  elasticsearch==9.5.1  atlassian-python-api==5.0.5  notion-client==3.1.0
+    tweepy==4.17.0  python-telegram-bot==22.8
 """
 PACKAGES: list[tuple[str, str]] = [(n, v) for n, _, v in (p.partition("==") for p in PINS.split())]
 SOURCE_SUFFIXES = (".py", ".pyi")  # what methodlint searches folders for
