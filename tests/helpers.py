@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from methodlint.cli import main
 
 
 def write(base: Path, name: str, text: str | bytes, age: float = 0) -> Path:
@@ -17,3 +23,37 @@ def write(base: Path, name: str, text: str | bytes, age: float = 0) -> Path:
         then = time.time() - age
         os.utime(path, (then, then))
     return path
+
+
+FINDING = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<code>[A-Z]+\d+) (?P<message>.+)$"
+)
+
+
+@dataclass
+class Run:
+    """What one run of the command printed, and its exit status."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def findings(self) -> list[tuple[str, int, int, str]]:
+        """(path, line, column, code) of every concise output line; fails on any other line."""
+        found = []
+        for line in self.stdout.splitlines():
+            match = FINDING.match(line)
+            assert match, f"not a concise finding line: {line!r}"
+            found.append((match["path"], int(match["line"]), int(match["column"]), match["code"]))
+        return found
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for _, _, _, code in self.findings]
+
+
+def cli(*args: str, input: str | bytes | None = None) -> Run:
+    """Run the command in this process (the current directory is the project)."""
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import write
-
-from methodlint.cli import main
+from helpers import cli, write
 
 OLD = (
     "import requests\n"
@@ -20,27 +16,6 @@ OLD = (
     "    requests.delete(url, json=ids)\n"
     "    requests.get(url, json=ids)\n"
 )
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def findings(self) -> list[tuple[str, str]]:
-        """(path:line, code) of each concise output line."""
-        found = []
-        for line in self.stdout.splitlines():
-            where, code = line.split(" ")[:2]
-            found.append((where.rsplit(":", 2)[0], code))
-        return found
-
-
-def cli(*args: str) -> Run:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def test_write_baseline_records_the_findings_and_exits_0(project: Path) -> None:
@@ -87,7 +62,8 @@ def test_the_baseline_reports_a_new_finding(project: Path) -> None:
     run = cli("--baseline", "baseline.json", "src")
 
     assert run.exit_code == 1
-    assert run.findings == [("src/other.py:2", "ML101"), ("src/sync.py:9", "ML102")]
+    found = [(f"{path}:{line}", code) for path, line, _, code in run.findings]
+    assert found == [("src/other.py:2", "ML101"), ("src/sync.py:9", "ML102")]
 
 
 def test_a_copy_of_a_recorded_line_is_a_new_finding(project: Path) -> None:
@@ -98,7 +74,7 @@ def test_a_copy_of_a_recorded_line_is_a_new_finding(project: Path) -> None:
     run = cli("--baseline", "baseline.json", "sync.py")
 
     assert run.exit_code == 1
-    assert [code for _, code in run.findings] == ["ML101"]
+    assert run.codes == ["ML101"]
 
 
 def test_the_baseline_matches_from_another_folder(

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import write
+from helpers import Run, cli, write
 
 import methodlint
-from methodlint.cli import main
 
 GET_WITH_BODY = "import requests\n\nrequests.get(url, json=q)\n"
 # `json` starts at column 19 of line 3; `json=q` ends before column 25 (end exclusive).
@@ -35,39 +31,7 @@ THREE_RULES = (
     'requests.request("gte", u)\n'
 )
 
-FINDING = re.compile(
-    r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<code>[A-Z]+\d+) (?P<message>.+)$"
-)
-
-
 # --- helpers -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def findings(self) -> list[tuple[str, int, int, str]]:
-        """(path, line, column, code) of every concise output line; fails on any other line."""
-        found = []
-        for line in self.stdout.splitlines():
-            match = FINDING.match(line)
-            assert match, f"not a concise finding line: {line!r}"
-            found.append((match["path"], int(match["line"]), int(match["column"]), match["code"]))
-        return found
-
-    @property
-    def codes(self) -> list[str]:
-        return [code for _, _, _, code in self.findings]
-
-
-def cli(*args: str, input: str | bytes | None = None) -> Run:
-    """Run the command in this process (the current directory is the project)."""
-    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def module(cwd: Path, *args: str, input: str | None = None, prefix: Sequence[str] = ()) -> Run:

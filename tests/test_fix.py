@@ -7,15 +7,12 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from helpers import write
+from helpers import cli, write
 
-from methodlint.cli import main
 from methodlint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
 from methodlint.fix import apply_fixes, fix_file, write_atomically
 
@@ -30,18 +27,6 @@ LOWER_POST = (
 )
 UPPER_POST = LOWER_POST.replace('"post"', '"POST"')
 GET_WITH_BODY = "requests.get(url, json=q)\n"
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str, input: str | bytes | None = None) -> Run:
-    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def listing(folder: Path) -> list[str]:
