@@ -179,19 +179,25 @@ class FileLinter:
         diagnostics = self._lint(data, path)
         if codes is not None:
             diagnostics = [d for d in diagnostics if d.code in codes]
-        if diagnostics:
-            diagnostics = _with_line_text(diagnostics, data)
         return sorted(diagnostics, key=Diagnostic.sort_key)
 
     def _lint(self, data: bytes, path: str) -> list[Diagnostic]:
+        """The file's diagnostics, each with the text of its line."""
         if len(data) > self.settings.max_file_size:
-            return self.too_large(len(data), path)
+            return _with_line_text(self.too_large(len(data), path), data)
         if b"\0" in data:
-            return self.file_diagnostic("ML002", path, "file contains NUL bytes")
+            return _with_line_text(
+                self.file_diagnostic("ML002", path, "file contains NUL bytes"), data
+            )
         try:
             source = decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as error:
             return self.file_diagnostic("ML002", path, f"cannot decode file: {error}")
+        found = self._check(data, source, path)
+        return _with_line_text(found, source) if found else found
+
+    def _check(self, data: bytes, source: str, path: str) -> list[Diagnostic]:
+        """Lint decoded source: screens, then the analysis, every failure a diagnostic."""
         if suppress.SKIP_FILE.search(data) and suppress.skips_file(source):
             return []
         if _too_deep(data, source):
@@ -295,13 +301,17 @@ def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnos
     )
 
 
-def _with_line_text(diagnostics: list[Diagnostic], data: bytes) -> list[Diagnostic]:
+def _with_line_text(diagnostics: list[Diagnostic], text: str | bytes) -> list[Diagnostic]:
+    """The diagnostics with the text of their line (`text` is the source, or its bytes)."""
+    if not diagnostics:
+        return diagnostics
     try:
-        # Python's own line breaks only: str.splitlines() also splits at form feeds and
-        # Unicode separators, which would misnumber the lines.
-        lines = re.split(r"\r\n|\r|\n", decode(data))
+        source = decode(text) if isinstance(text, bytes) else text
     except (UnicodeDecodeError, SyntaxError, LookupError):
         return diagnostics
+    # Python's own line breaks only: str.splitlines() also splits at form feeds and
+    # Unicode separators, which would misnumber the lines.
+    lines = re.split(r"\r\n|\r|\n", source)
     found = []
     for diagnostic in diagnostics:
         text = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
