@@ -16,7 +16,7 @@ from http import HTTPStatus
 
 import libcst as cst
 
-from methodlint.scopes import Binding, CallSite, Scope
+from methodlint.scopes import CallSite, Scope
 from methodlint.walk import children, walk
 
 # Exceptions raised only before the request reaches the server, by library and class name.
@@ -265,12 +265,6 @@ class RetryAnalysis:
         for scope in self._all_scopes():
             if scope.node is not None:
                 self._scope_of_node[id(scope.node)] = scope
-        self._functions: dict[int, Binding] = {}
-        for scope in self._all_scopes():
-            for bindings in scope.bindings.values():
-                for binding in bindings:
-                    if binding.kind == "def" and binding.node is not None:
-                        self._functions[id(binding.node)] = binding
         self.retry_calls: list[RetryCall] = []
         # Regions (a lambda or a same-file function) run under a retry block's call.
         self._regions: dict[int, list[tuple[ScopeSpec, cst.Call]]] = {}
