@@ -182,6 +182,18 @@ class _Raw:
     url: cst.BaseExpression | None
     send: CallSite | None
     sent: bool = False
+    # The method argument when it is not a literal, and the scope it is read in.
+    method_expr: cst.BaseExpression | None = None
+    method_scope: Scope | None = None
+    # The headers argument and the `**kwargs` passed on to the call, with their scopes.
+    headers_expr: tuple[cst.BaseExpression, Scope] | None = None
+    kwargs_expr: tuple[cst.BaseExpression, Scope] | None = None
+    # Where the URL expression is read, when not at `site` (a URL fixed inside a wrapper).
+    url_scope: Scope | None = None
+    # For a call of a request wrapper (see `wrappers.py`): the project functions from this
+    # call to the library call, and the request as the wrapper makes it.
+    via: tuple[str, ...] = ()
+    inner: _Raw | None = None
 
 
 class Resolver:
@@ -491,8 +503,12 @@ class Resolver:
             return BoundMethod(base, attr)
         if isinstance(base, SelfOf):
             return self._member(self._classes[base.key], attr)
+        if isinstance(base, Text) and attr == "value" and all(o.constant for o in base.options):
+            return base  # `Method.POST.value`
         if isinstance(base, Text) and attr == "value" and all(o.node is None for o in base.options):
             return base  # `HTTPMethod.POST.value`
+        if isinstance(base, LocalClass):
+            return self._enum_member(self._classes[base.key], attr)
         return None
 
     def _ancestors(self, cls: ClassInfo) -> list[ClassInfo]:
@@ -597,6 +613,29 @@ class Resolver:
         """`super()` in a method of `cls`: the first base that is a client or derives one."""
         return self._first_client_base(cls, local=True)
 
+    def _local_base(self, cls: ClassInfo) -> SelfOf | None:
+        """`super()` in a method of a class whose first base is a class of this file: that
+        base's methods and attributes, on the same instance."""
+        for arg in cls.node.bases:
+            if arg.keyword is None and not arg.star:
+                base = self.value(arg.value, cls.outer)
+                return SelfOf(base.key) if isinstance(base, LocalClass) else None
+        return None
+
+    def _enum_member(self, cls: ClassInfo, attr: str) -> Value:
+        """`Method.POST` of a class of this file whose body binds `POST = "POST"` once (an
+        enum or a class of constants): the literal, as a constant."""
+        bindings = cls.scope.bindings.get(attr)
+        if not bindings or len(bindings) != 1 or bindings[0].kind != "assign":
+            return None
+        node = bindings[0].node
+        if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            return None
+        text = _literal_text(node)
+        if text is None:
+            return None
+        return Text((TextOption(text, node, id(node), constant=True),))
+
     def _first_client_base(self, cls: ClassInfo, local: bool, depth: int = 0) -> Instance | None:
         """The first base of `cls` that is a library client type, or a class of this file
         deriving one (as that class's own instance when `local`, else as the library type)."""
@@ -652,7 +691,7 @@ class Resolver:
             if isinstance(value, Ref) and value.name in CLIENT_TYPES:
                 return Instance(value.name, value.display)
             if isinstance(value, LocalClass):
-                return self.local_instance(self._classes[value.key])
+                return self.local_instance(self._classes[value.key]) or SelfOf(value.key)
             return None
         types = [self.annotation_type(m, scope) for m in members if not _is_none(m)]
         if types and types[0] is not None and all(t == types[0] for t in types):
@@ -665,7 +704,7 @@ class Resolver:
             if self.lookup("super", scope) is None:
                 method = scope.function()
                 if method is not None and method.cls is not None:
-                    return self._super(method.cls)
+                    return self._super(method.cls) or self._local_base(method.cls)
             return None
         if isinstance(func, cst.Attribute):
             if func.attr.value == "upper" and not call.args:
@@ -706,7 +745,7 @@ class Resolver:
                 return inner if isinstance(inner, Built) else None
             return None
         if isinstance(callee, LocalClass):
-            return self.local_instance(self._classes[callee.key])
+            return self.local_instance(self._classes[callee.key]) or SelfOf(callee.key)
         if isinstance(callee, LocalFunction):
             return self._factory_result(callee)
         return None
@@ -725,7 +764,7 @@ class Resolver:
             return None
         values = [self.value(r, inner) for r in inner.returns]
         first = values[0]
-        if isinstance(first, Instance) and all(v == first for v in values[1:]):
+        if isinstance(first, (Instance, SelfOf)) and all(v == first for v in values[1:]):
             return first
         return None
 
@@ -823,6 +862,11 @@ class Resolver:
             has_data = any(not _is_none(b[4]) for b in bodies)
             methods = frozenset({"POST" if has_data else "GET"})
         url_arg = self._arg(call, api.url_pos, "url")
+        method_arg = self._arg(call, api.method_pos, "method") if dynamic else None
+        headers_arg = self._keyword(call, "headers")
+        if headers_arg is None and api.headers_pos is not None:
+            headers_arg = self._arg(call, api.headers_pos, None)
+        kwargs_arg = next((a for a in call.args if a.star == "**"), None)
         return _Raw(
             site=site,
             api=api,
@@ -834,14 +878,17 @@ class Resolver:
             headers=self._headers(site, api),
             url=url_arg.value if url_arg is not None else None,
             send=site if api.kind == "send" else None,
+            method_expr=method_arg.value if method_arg is not None else None,
+            method_scope=site.scope,
+            headers_expr=(headers_arg.value, site.scope) if headers_arg is not None else None,
+            kwargs_expr=(kwargs_arg.value, site.scope) if kwargs_arg is not None else None,
         )
 
     def method_node(self, raw: _Raw) -> cst.BaseExpression | None:
         """The method argument of a request whose method is not a literal."""
         if not raw.dynamic or raw.api.method is not None:
             return None
-        arg = self._arg(raw.site.node, raw.api.method_pos, "method")
-        return arg.value if arg is not None else None
+        return raw.method_expr
 
     def request_nodes(self, raw: _Raw) -> list[cst.CSTNode]:
         """The expressions that make a request what it is: URL, content and query."""
@@ -849,6 +896,11 @@ class Resolver:
         if raw.url is not None:
             nodes.append(raw.url)
         nodes.extend(body[4] for body in raw.bodies)
+        if raw.inner is not None:
+            # A call of a wrapper: every argument but the method and the headers.
+            skipped = {id(raw.method_expr), id(raw.headers_expr[0]) if raw.headers_expr else 0}
+            nodes.extend(a.value for a in raw.site.node.args if id(a.value) not in skipped)
+            return nodes
         skip = {raw.api.method_pos, raw.api.headers_pos}
         for site in (raw.site, raw.send):
             if site is None:
@@ -899,6 +951,10 @@ class Resolver:
                 else build.headers,
                 url=build.url,
                 send=site,
+                method_expr=build.method_expr,
+                method_scope=build.method_scope,
+                headers_expr=build.headers_expr,
+                kwargs_expr=build.kwargs_expr,
             )
             return
         if api.kind == "urlopen" and (target is None or not self._is_url(target.value, site.scope)):
@@ -1292,6 +1348,22 @@ def _function_names(scope: Scope) -> tuple[str | None, str | None, bool]:
     return function.qualname, cls.name if cls else None, function.is_async
 
 
+def _header_origin(raw: _Raw) -> tuple[Scope, cst.CSTNode | None]:
+    """Where a request's header values are read, and for headers written inside a wrapper
+    that the call calls, the function of that wrapper they are written in."""
+    if raw.headers_expr is not None and (
+        raw.inner is None or raw.headers_expr is not (raw.inner.headers_expr)
+    ):
+        return raw.headers_expr[1], None
+    if raw.inner is not None and raw.headers is raw.inner.headers:
+        scope, node = _header_origin(raw.inner)
+        if node is None:
+            function = (raw.inner.send or raw.inner.site).scope.function()
+            node = function.node if function is not None else None
+        return scope, node
+    return (raw.send or raw.site).scope, None
+
+
 def build_facts(
     module: cst.Module,
     http_modules: Mapping[str, str] | None = None,
@@ -1310,11 +1382,14 @@ def file_facts(
 ) -> FileFacts:
     """Walk `module` once and return everything the rules read about it."""
     from methodlint.retry import RetryAnalysis, RetryCall
+    from methodlint.wrappers import Wrappers, depends_on_caller
 
     visitor = ScopeVisitor()
     visit(module, visitor)
     resolver = Resolver(module, visitor, http_modules)
     raws = [r for r in resolver.http_calls() if not (r.api.kind == "build" and r.sent)]
+    wrappers = Wrappers(resolver, raws)
+    raws += wrappers.calls()
     analysis = RetryAnalysis(resolver, retry_decorators)
     # `Retrying(...)(requests.post, url, json=p)`: the HTTP function passed is called with
     # the arguments that follow; its facts point at the whole call.
@@ -1330,12 +1405,15 @@ def file_facts(
             retry_call.site.block,
         )
         found = resolver.callee_api(site)
-        if found is None or found[0].kind != "send":
-            continue
-        raw = resolver._raw(site, found[0], found[1])
+        # A function of this module passed by name is a region of the block already (see
+        # RetryAnalysis): only requests its caller decides are judged at the block's call.
+        made = [r for r in wrappers.mapped(site) if r.inner and depends_on_caller(r.inner)]
+        if found is not None and found[0].kind == "send":
+            made = [resolver._raw(site, found[0], found[1])]
         alias[id(synthetic)] = retry_call.call
-        through[id(raw)] = retry_call
-        raws.append(raw)
+        for raw in made:
+            through[id(raw)] = retry_call
+            raws.append(raw)
     policies, policy_tokens = analysis.policies()
     if not raws and not policies and not policy_tokens:
         return FileFacts(path=path)
@@ -1344,9 +1422,35 @@ def file_facts(
         return alias.get(id(node), node)
 
     http_nodes = {id(r.site.node) for r in raws} | {id(r.send.node) for r in raws if r.send}
-    retries: dict[int, tuple[list[RawScope], list[tuple[str, cst.Call]], frozenset[str] | None]]
+    retries: dict[
+        int,
+        tuple[
+            list[RawScope],
+            list[tuple[str, cst.Call, cst.CSTNode | None]],
+            frozenset[str] | None,
+        ],
+    ]
     retries = {}
     wanted: list[cst.CSTNode] = []
+    scope_memo: dict[int, list[RawScope]] = {}
+
+    def scopes_of(raw: _Raw) -> list[RawScope]:
+        """The retry scopes around a request, innermost first: for a call of a wrapper,
+        those inside the wrapper around its request, when the caller decides what that
+        request is (its method or headers come from the caller), then the caller's own."""
+        cached = scope_memo.get(id(raw))
+        if cached is None:
+            send = raw.send or raw.site
+            method = resolver.method_node(raw)
+            cached = analysis.scopes(
+                send, resolver.request_nodes(raw), method, http_nodes, through.get(id(raw))
+            )
+            inner = raw.inner
+            if inner is not None and depends_on_caller(inner):
+                cached = scopes_of(inner) + cached
+            scope_memo[id(raw)] = cached
+        return cached
+
     for raw in raws:
         wanted.append(place(raw.site.node))
         if raw.send is not None:
@@ -1355,25 +1459,27 @@ def file_facts(
         wanted.extend(o.node for o, _ in raw.tokens if o.node is not None)
         if raw.url is not None:
             wanted.append(raw.url)
-        send = raw.send or raw.site
         method = resolver.method_node(raw)
-        scopes = analysis.scopes(
-            send, resolver.request_nodes(raw), method, http_nodes, through.get(id(raw))
-        )
-        fresh: list[tuple[str, cst.Call]] = []
+        scopes = scopes_of(raw)
+        fresh: list[tuple[str, cst.Call, cst.CSTNode | None]] = []
+        header_scope, header_function = _header_origin(raw)
         for header in raw.headers.items:
             remembered = resolver.header_nodes.get(id(header))
             if remembered is not None:
-                generated = analysis.fresh_call(remembered[1], send.scope)
+                generated = analysis.fresh_call(remembered[1], header_scope)
                 if generated is not None:
-                    fresh.append((header.name, generated))
+                    fresh.append((header.name, generated, header_function))
+                    if header_function is not None:
+                        wanted.append(header_function)
         arguments = None
         if raw.dynamic and method is not None:
-            arguments = analysis.method_arguments(method, raw.site.scope, raw.api.verbatim)
+            arguments = analysis.method_arguments(
+                method, raw.method_scope or raw.site.scope, raw.api.verbatim
+            )
         retries[id(raw)] = (scopes, fresh, arguments)
         for scope in scopes:
             wanted.extend((scope.node, scope.region))
-        wanted.extend(node for _, node in fresh)
+        wanted.extend(node for _, node, _ in fresh)
     wanted.extend(p.node for p in policies)
     wanted.extend(t.node for t in policy_tokens)
     lost_updates = Preconditions(resolver, raws)
@@ -1455,8 +1561,12 @@ def file_facts(
                     )
                     for scope in scopes
                 ),
-                fresh_headers=tuple(FreshValue(name, spans[id(node)]) for name, node in fresh),
+                fresh_headers=tuple(
+                    FreshValue(name, spans[id(node)], spans[id(function)] if function else None)
+                    for name, node, function in fresh
+                ),
                 method_arguments=arguments,
+                via=raw.via,
             )
         )
     calls = [lost_updates.complete(r, c, spans) for r, c in zip(raws, calls, strict=True)]

@@ -143,6 +143,9 @@ class FreshValue:
 
     header: str
     span: Span
+    # For a key generated inside a request wrapper that this call calls: the span of that
+    # function. Every retry scope outside it runs it again, and with it the generation.
+    function: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,18 @@ class HttpCall:
     # GET's build site, or None. None too when the write sends back a version of what it
     # read in its content or query (`sha`, `version`, `_rev`, `cas`): the server checks it.
     read_modify_write: Span | None = None
+    # For a call of a project request wrapper: the project functions from this call site to
+    # the library call, outermost first (`("Shop.get", "Shop._send")`); empty for a call of
+    # the library itself.
+    via: tuple[str, ...] = ()
+
+    @property
+    def sent_by(self) -> str:
+        """How the request is sent, for messages: `requests.Session`, or
+        `requests.Session in Shop.get -> Shop._send` for a call of a wrapper."""
+        if not self.via:
+            return self.client
+        return f"{self.client} in {' -> '.join(self.via)}"
 
     @property
     def method(self) -> str | None:

@@ -241,8 +241,7 @@ class ScopeVisitor(cst.CSTVisitor):
             inner.cls = outer.cls
             outer.cls.methods[node.name.value] = binding
             is_static = any(
-                get_full_name_for_node(d.decorator) in ("staticmethod", "classmethod")
-                for d in node.decorators
+                get_full_name_for_node(d.decorator) == "staticmethod" for d in node.decorators
             )
             if ordered and not is_static:
                 inner.self_name = ordered[0].name.value

@@ -23,5 +23,5 @@ class BodyOnMethodRule(Rule):
         written = f"{body.name}=" if body.keyword else f"positional {body.name}"
         yield Finding(
             body.span,
-            f"{self.method} via {call.client} sends content ({written})",
+            f"{self.method} via {call.sent_by} sends content ({written})",
         )

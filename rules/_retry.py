@@ -47,6 +47,14 @@ def _within(inner: Span, outer: Span) -> bool:
     ) <= (outer.end_line, outer.end_column)
 
 
+def _per_attempt(fresh: FreshValue, scope: RetryScope) -> bool:
+    """Every attempt of the scope makes a new value: it is generated in the scope, or in a
+    wrapper function that the scope calls again."""
+    if _within(fresh.span, scope.region):
+        return True
+    return fresh.function is not None and not _within(scope.region, fresh.function)
+
+
 def _idempotent(methods: frozenset[str], settings: RuleSettings) -> bool:
     return bool(methods) and all(
         is_idempotent(m) or m in settings.idempotent_methods for m in methods
@@ -87,7 +95,9 @@ def judge(call: HttpCall, settings: RuleSettings) -> Verdict | None:
     dynamic = call.method_is_dynamic
     if not dynamic and (not call.methods or _idempotent(call.methods, settings)):
         return None
-    if dynamic and call.method_arguments and _idempotent(call.method_arguments, settings):
+    if dynamic and call.method_arguments is not None:
+        # A private function whose every call in the module passes a literal method: each
+        # call is judged with its own method, where it is written.
         return None
     if retry_safe_url(call, settings):
         return None
@@ -97,7 +107,7 @@ def judge(call: HttpCall, settings: RuleSettings) -> Verdict | None:
     keys = settings.idempotency_headers
     for scope in unsafe:
         for fresh in call.fresh_headers:
-            if fresh.header.lower() in keys and _within(fresh.span, scope.region):
+            if fresh.header.lower() in keys and _per_attempt(fresh, scope):
                 return Verdict("ML204", scope, fresh)
     headers = call.headers
     if not headers.known:

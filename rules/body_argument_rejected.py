@@ -61,9 +61,11 @@ class BodyArgumentRejected(Rule):
         callee = (
             call.client if call.client.endswith(f".{call.api}") else f"{call.client}.{call.api}"
         )
+        through = f" (called in {' -> '.join(call.via)})" if call.via else ""
         for body in call.bodies:
             if body.keyword:
                 yield Finding(
                     body.span,
-                    f"{callee}() has no {body.name}= parameter: this call raises TypeError",
+                    f"{callee}(){through} has no {body.name}= parameter: this call raises "
+                    "TypeError",
                 )

@@ -113,6 +113,6 @@ class IdempotencyKeyPerAttempt(RetryRule):
         assert verdict.fresh is not None
         return (
             f"The {verdict.fresh.header} of this {methods_text(call) or 'request'} via "
-            f"{call.client} is generated inside the scope retried by "
+            f"{call.sent_by} is generated inside the scope retried by "
             f"{retried_by(verdict.scope)}: every attempt sends a new key"
         )

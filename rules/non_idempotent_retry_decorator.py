@@ -158,7 +158,7 @@ class NonIdempotentRetryDecorator(RetryRule):
 
     def message(self, call: HttpCall, verdict: Verdict) -> str:
         return (
-            f"{methods_text(call)} via {call.client} is retried by "
+            f"{methods_text(call)} via {call.sent_by} is retried by "
             f"{retried_by(verdict.scope)} without an Idempotency-Key"
             f"{retries_on(verdict.scope)}"
         )

@@ -240,6 +240,6 @@ class NonIdempotentRetryLoop(RetryRule):
 
     def message(self, call: HttpCall, verdict: Verdict) -> str:
         return (
-            f"{methods_text(call)} via {call.client} is retried by this loop without an "
+            f"{methods_text(call)} via {call.sent_by} is retried by this loop without an "
             f"Idempotency-Key{retries_on(verdict.scope)}"
         )

@@ -207,4 +207,4 @@ class PatchWithoutPrecondition(Rule):
             )
         else:
             what = "sends a JSON Patch document without If-Match or a leading test operation"
-        yield Finding(call.build_site, f"PATCH via {call.client} {what}")
+        yield Finding(call.build_site, f"PATCH via {call.sent_by} {what}")

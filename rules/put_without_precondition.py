@@ -221,6 +221,6 @@ class PutWithoutPrecondition(Rule):
             return
         yield Finding(
             call.build_site,
-            f"PUT via {call.client} writes back what the GET on line "
+            f"PUT via {call.sent_by} writes back what the GET on line "
             f"{call.read_modify_write.line} read, without If-Match: a concurrent change is lost",
         )

@@ -17,7 +17,8 @@ class RetryAnyMethod(RetryRule):
     the scope retries only connection-establishment errors or 413/429/503, when the request
     carries an idempotency key or a precondition, when methodlint cannot see its headers,
     or when the function is private (leading underscore) and every call of it in the file
-    passes an idempotent literal method.
+    passes a literal method: each of those calls is then judged with its own method, where
+    it is written (a `self._send("POST", ...)` is ML201 or ML202 there).
 
     ## Why is this bad?
     The helper is written once and called for every method: whatever it retries for GET it
@@ -111,19 +112,19 @@ class RetryAnyMethod(RetryRule):
         "    def call(self, method, path):\n"
         "        return self.client.request(method, path)\n",
         "import requests\n"
-        "def _send(method, url):\n"
+        "def send(method, url):\n"
         "    for _ in range(3):\n"
         "        try:\n"
         "            return requests.request(method, url)\n"
         "        except requests.RequestException:\n"
         "            pass\n"
         "def a():\n"
-        "    return _send('POST', 'https://x.test/a')\n",
+        "    return send('GET', 'https://x.test/a')\n",
     )
 
     def message(self, call: HttpCall, verdict: Verdict) -> str:
         return (
-            f"A request via {call.client} whose method is only known at run time is retried "
+            f"A request via {call.sent_by} whose method is only known at run time is retried "
             f"by {retried_by(verdict.scope)}{retries_on(verdict.scope)}: POST and PATCH "
             "will be retried too"
         )

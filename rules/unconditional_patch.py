@@ -99,5 +99,5 @@ class UnconditionalPatch(Rule):
             return
         yield Finding(
             call.build_site,
-            f"PATCH via {call.client} is sent without If-Match or If-Unmodified-Since",
+            f"PATCH via {call.sent_by} is sent without If-Match or If-Unmodified-Since",
         )

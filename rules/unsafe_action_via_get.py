@@ -237,6 +237,6 @@ class UnsafeActionViaGet(Rule):
         if segment is not None:
             yield Finding(
                 call.url.span,
-                f"{call.method or 'GET'} via {call.client} to a URL that names an action "
+                f"{call.method or 'GET'} via {call.sent_by} to a URL that names an action "
                 f"('{segment}'): a safe method must not change state",
             )

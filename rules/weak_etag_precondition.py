@@ -104,6 +104,6 @@ class WeakEtagPrecondition(Rule):
             method = call.method or "request"
             yield Finding(
                 header.span,
-                f"If-Match of a {method} via {call.client} is a weak entity tag: "
+                f"If-Match of a {method} via {call.sent_by} is a weak entity tag: "
                 "If-Match compares strongly, so it never matches and the request fails with 412",
             )

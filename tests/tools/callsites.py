@@ -1,19 +1,28 @@
 """Count the HTTP call sites methodlint resolves in a tree (default: the PyPI corpus).
 
-    python tests/tools/callsites.py [FOLDER] [--show LIBRARY]
+    python tests/tools/callsites.py [FOLDER] [--show LIBRARY] [--json OUT] [--compare OLD]
 
 Prints the number of call sites per library, per client (how the call was reached) and per
-API, so that a change to resolution can be compared before and after. `--show` lists every
-call of one library with its source line.
+API, then per package (the first folder under FOLDER, such as `PyGithub-2.10.0`): the total,
+the direct calls of an HTTP library and the calls of a project function that makes the
+request (a wrapper: an `HttpCall` with a non-empty `via`), so that a change to resolution can
+be compared before and after. `--show` lists every call of one library with its source line.
+
+`--json OUT` writes the per package counts, and the same counts per library, as
+`{package: {"total": n, "direct": n, "via": n}, ..., "libraries": {library: {...}}}`;
+`--compare OLD` reads such a file from an earlier run and prints, per package and per
+library, the counts before (OLD), after (this run) and the difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,32 +32,122 @@ from methodlint.calls import build_facts
 from methodlint.engine import PreFilter, decode
 
 PREFILTER = PreFilter.for_modules()
+LIBRARIES = "libraries"  # the key of the per library counts in --json; every other is a package
+KINDS = ("total", "direct", "via")
+
+# (path, library, client, api, "method:line", source line, via)
+Site = tuple[str, str, str, str, str, str, tuple[str, ...]]
+Counts = dict[str, dict[str, int]]
 
 
-def _calls(path: str) -> list[tuple[str, str, str, str, int, str]]:
+def _calls(path: str) -> tuple[list[Site], str | None]:
+    """The call sites of one file, and "parse" or "analysis" when that step raised."""
     data = Path(path).read_bytes()
     if not PREFILTER(data):
-        return []
+        return [], None
     try:
         source = decode(data)
         module = cst.parse_module(source)
+    except Exception:
+        return [], "parse"
+    try:
         calls, _ = build_facts(module)
     except Exception:
-        return []
+        return [], "analysis"
     lines = source.splitlines()
-    found = []
+    found: list[Site] = []
     for call in calls:
         site = call.send_site or call.build_site
         method = "|".join(sorted(call.methods)) or "?"
         text = lines[site.line - 1].strip() if site.line <= len(lines) else ""
-        found.append((call.library, call.client, call.api, method, site.line, text))
-    return [(path, *item[:3], f"{item[3]}:{item[4]}", item[5]) for item in found]
+        # `via` (the project functions a wrapper call goes through) is newer than this tool.
+        via = tuple(getattr(call, "via", ()) or ())
+        found.append(
+            (path, call.library, call.client, call.api, f"{method}:{site.line}", text, via)
+        )
+    return found, None
+
+
+def package_of(path: str, folder: str) -> str:
+    """The first path component of `path` under `folder` ("." for a file directly in it)."""
+    parts = Path(os.path.relpath(path, folder)).parts
+    return parts[0] if len(parts) > 1 else "."
+
+
+def tally(keys: list[tuple[str, bool]], every: Iterable[str] = ()) -> Counts:
+    """{key: {"total", "direct", "via"}} from (key, through a wrapper) pairs, sorted by key;
+    a key of `every` without pairs counts zero."""
+    counts: Counts = {key: dict.fromkeys(KINDS, 0) for key in every}
+    for key, wrapped in keys:
+        entry = counts.setdefault(key, dict.fromkeys(KINDS, 0))
+        entry["total"] += 1
+        entry["via" if wrapped else "direct"] += 1
+    return {key: counts[key] for key in sorted(counts, key=lambda k: (k.lower(), k))}
+
+
+def print_counts(title: str, counts: Counts) -> None:
+    width = max([len(title), len("total"), *map(len, counts)])
+    print(f"\n{title:<{width}}  {'total':>7} {'direct':>7} {'via':>7}")
+    for key, entry in counts.items():
+        print(f"{key:<{width}}  {entry['total']:>7} {entry['direct']:>7} {entry['via']:>7}")
+    sums = {kind: sum(entry[kind] for entry in counts.values()) for kind in KINDS}
+    print(f"{'total':<{width}}  {sums['total']:>7} {sums['direct']:>7} {sums['via']:>7}")
+
+
+def read_report(path: str) -> tuple[Counts, Counts]:
+    """The per package and per library counts of a --json file."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise SystemExit(f"error: {path}: not a JSON object")
+
+    def counts(section: object) -> Counts:
+        if not isinstance(section, dict):
+            return {}
+        return {
+            str(key): {kind: int(entry.get(kind, 0)) for kind in KINDS}
+            for key, entry in section.items()
+            if isinstance(entry, dict)
+        }
+
+    packages = counts({key: value for key, value in data.items() if key != LIBRARIES})
+    return packages, counts(data.get(LIBRARIES))
+
+
+def print_comparison(title: str, before: Counts, after: Counts) -> None:
+    zero = dict.fromkeys(KINDS, 0)
+    keys = sorted(set(before) | set(after), key=lambda k: (k.lower(), k))
+    rows = [(key, before.get(key, zero), after.get(key, zero)) for key in keys]
+    old_sums = {kind: sum(b[kind] for _, b, _ in rows) for kind in KINDS}
+    new_sums = {kind: sum(a[kind] for _, _, a in rows) for kind in KINDS}
+    rows.append(("total", old_sums, new_sums))
+    width = max([len(title), *map(len, keys), len("total")])
+    groups = "  ".join(f"{kind:^23}" for kind in KINDS)
+    columns = "  ".join(f"{'before':>7} {'after':>7} {'delta':>7}" for _ in KINDS)
+    print(f"\n{'':<{width}}  {groups}".rstrip())
+    print(f"{title:<{width}}  {columns}")
+    for key, old, new in rows:
+        cells = "  ".join(
+            f"{old[kind]:>7} {new[kind]:>7} {new[kind] - old[kind]:>+7}" for kind in KINDS
+        )
+        changed = "" if old == new else "  *"
+        if key not in before and key != "total":
+            changed = "  (new)"
+        elif key not in after and key != "total":
+            changed = "  (gone)"
+        print(f"{key:<{width}}  {cells}{changed}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", nargs="?")
     parser.add_argument("--show", metavar="LIBRARY")
+    parser.add_argument("--json", metavar="OUT", help="write the counts per package as JSON")
+    parser.add_argument(
+        "--compare", metavar="OLD", help="print the counts of an earlier --json file beside these"
+    )
     args = parser.parse_args()
     folder = args.folder
     if folder is None:
@@ -59,18 +158,26 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-    paths = [
+    old = read_report(args.compare) if args.compare else None  # before --json may overwrite it
+    paths = sorted(
         os.path.join(root, name)
         for root, _, names in os.walk(folder)
         for name in names
         if name.endswith((".py", ".pyi"))
-    ]
+    )
     with ProcessPoolExecutor() as pool:
-        results = [c for found in pool.map(_calls, paths, chunksize=64) for c in found]
+        outcomes = list(pool.map(_calls, paths, chunksize=64))
+    results = [c for found, _ in outcomes for c in found]
+    failed = Counter(error for _, error in outcomes if error)
     libraries = Counter(r[1] for r in results)
     clients = Counter((r[1], r[2]) for r in results)
     apis = Counter((r[1], r[3]) for r in results)
     print(f"{len(results)} HTTP call sites in {len({r[0] for r in results})} files")
+    if failed:
+        print(
+            f"({failed['parse']} files that import an HTTP library did not parse; "
+            f"the analysis raised on {failed['analysis']})"
+        )
     print("\nper library:")
     for library, count in libraries.most_common():
         print(f"  {count:>6}  {library}")
@@ -80,12 +187,25 @@ def main() -> None:
     print("\nper API:")
     for (library, api), count in apis.most_common():
         print(f"  {count:>6}  {library:<15} {api}")
+    # Every package is listed, those without call sites too: a change may give them some.
+    every = {package_of(path, folder) for path in paths}
+    packages = tally([(package_of(r[0], folder), bool(r[6])) for r in results], every)
+    by_library = tally([(r[1], bool(r[6])) for r in results])
+    print_counts("per package", packages)
+    if old is not None:
+        print(f"\ncompared with {args.compare} (before) -> this run (after):")
+        print_comparison("per package", old[0], packages)
+        print_comparison("per library", old[1], by_library)
+    if args.json:
+        report = {**packages, LIBRARIES: by_library}
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.show:
         print(f"\n{args.show} calls:")
-        for path, library, client, api, where, text in sorted(results):
+        for path, library, client, api, where, text, via in sorted(results):
             if library == args.show:
                 line = where.split(":")[1]
-                print(f"  {os.path.relpath(path, folder)}:{line}: [{client}.{api}] {text}")
+                through = f" (via {' > '.join(via)})" if via else ""
+                print(f"  {os.path.relpath(path, folder)}:{line}: [{client}.{api}]{through} {text}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,435 @@
+"""Request wrappers: the module's own functions that make HTTP requests, and their calls.
+
+A function or method is a *request wrapper* when it makes an HTTP call, directly or by calling
+another wrapper (engine.md, "Across functions and modules"). Its `Summary` says, for each
+request it makes, which parameter becomes the method, the URL, each body and the headers, and
+whether its `**kwargs` reach the request. A call of a wrapper is an HTTP call site too: its
+facts are the wrapper's request with the caller's arguments put in (`map_call`), so a literal
+`"POST"` or a `data=` written at the caller is judged, and reported, at the caller.
+
+A function that makes no HTTP call is never a wrapper, whatever its name or parameters. Chains
+compose up to `MAX_DEPTH` functions; recursion ends at the function being summarised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from methodlint.calls import (
+    LocalFunction,
+    Resolver,
+    Text,
+    TextOption,
+    _is_empty_literal,
+    _is_none,
+    _Raw,
+)
+from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Headers
+from methodlint.retry import names_in
+from methodlint.scopes import Binding, CallSite, Scope
+
+RawBody = tuple[str, bool, cst.CSTNode, bool, cst.BaseExpression]
+
+# The longest chain of wrappers followed from a call site to the library call.
+MAX_DEPTH = 8
+
+
+@dataclass(eq=False)
+class Signature:
+    """The parameters a caller's arguments bind to (`self`/`cls` left out for a method)."""
+
+    positional: list[str]
+    keyword_only: list[str]
+    positional_only: int
+    defaults: dict[str, cst.BaseExpression]
+    star: str | None
+    star_kwarg: str | None
+
+    @classmethod
+    def of(cls, node: cst.FunctionDef, bound: bool) -> Signature:
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        posonly = len(params.posonly_params)
+        if bound and ordered:
+            ordered = ordered[1:]
+            posonly = max(posonly - 1, 0)
+        every = [*ordered, *params.kwonly_params]
+        defaults = {p.name.value: p.default for p in every if p.default is not None}
+        star = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else None
+        kwarg = params.star_kwarg.name.value if params.star_kwarg is not None else None
+        return cls(
+            [p.name.value for p in ordered],
+            [p.name.value for p in params.kwonly_params],
+            posonly,
+            defaults,
+            star,
+            kwarg,
+        )
+
+
+@dataclass(frozen=True)
+class Argument:
+    """What a parameter holds at one call: the expression (and where it is read), and the
+    `Arg` it was written as (None for a default)."""
+
+    value: cst.BaseExpression
+    scope: Scope
+    arg: cst.Arg | None = None
+
+
+@dataclass(eq=False)
+class Arguments:
+    """A call's arguments bound to a signature. A parameter missing from `bound` holds
+    something methodlint cannot tell (after a `*args` or `**spread` of the caller)."""
+
+    bound: dict[str, Argument]
+    extra: list[cst.Arg]  # keywords that land in the wrapper's `**kwargs`
+    spread: cst.Arg | None  # the caller's own `**kwargs` passed on, if any
+    unknown: bool  # a `*args` or `**spread` may fill any parameter
+
+
+@dataclass(eq=False)
+class RequestSummary:
+    """One request a wrapper makes, and which of its parameters make it what it is."""
+
+    raw: _Raw
+    method: str | None = None  # the parameter that is the method
+    url: str | None = None  # the parameter that is the URL, or the part of it that varies
+    bodies: dict[int, str] = field(default_factory=dict)  # index in raw.bodies -> parameter
+    headers: str | None = None  # the parameter that is the headers
+    kwargs: bool = False  # the wrapper's `**kwargs` are passed on to the request
+
+
+@dataclass(eq=False)
+class Summary:
+    qualname: str
+    signature: Signature
+    scope: Scope  # the function's own scope
+    outer: Scope  # where its defaults are evaluated
+    requests: list[RequestSummary]
+
+
+def _direct_function(scope: Scope) -> Scope | None:
+    """The function a call in `scope` runs in when that function runs (not in a lambda or a
+    nested function it defines)."""
+    current: Scope | None = scope
+    while current is not None and current.kind == "comprehension":
+        current = current.parent
+    return current if current is not None and current.kind == "function" else None
+
+
+def _is_bound(binding: Binding) -> bool:
+    """A method called on an instance or class: its first parameter is not an argument."""
+    node = binding.node
+    if binding.scope.kind != "class" or not isinstance(node, cst.FunctionDef):
+        return False
+    return not any(get_full_name_for_node(d.decorator) == "staticmethod" for d in node.decorators)
+
+
+class Wrappers:
+    """The request wrappers of one module and the HTTP call sites their calls make."""
+
+    def __init__(self, resolver: Resolver, raws: list[_Raw]) -> None:
+        self.resolver = resolver
+        self._direct: dict[int, list[_Raw]] = {}
+        for raw in raws:
+            function = _direct_function((raw.send or raw.site).scope)
+            if function is not None and function.node is not None:
+                self._direct.setdefault(id(function.node), []).append(raw)
+                self._mark_optional(raw)
+        self._sites: dict[int, list[CallSite]] = {}
+        self._http_nodes = {id(r.site.node) for r in raws} | {
+            id(r.send.node) for r in raws if r.send is not None
+        }
+        for site in resolver.visitor.calls:
+            if id(site.node) in self._http_nodes:
+                continue
+            function = _direct_function(site.scope)
+            key = id(function.node) if function is not None and function.node else 0
+            self._sites.setdefault(key, []).append(site)
+        self._summaries: dict[int, Summary | None] = {}
+        self._mapped: dict[int, list[_Raw]] = {}
+        self._busy: set[int] = set()
+
+    def _mark_optional(self, raw: _Raw) -> None:
+        function = _direct_function(raw.site.scope)
+        if function is not None:
+            raw.bodies = [self._optional(body, raw, function) for body in raw.bodies]
+
+    def _optional(self, body: RawBody, raw: _Raw, function: Scope) -> RawBody:
+        """A body that is a parameter whose default sends nothing (`data=None`) sends content
+        only when a caller passes some: it is judged at those calls, not in the wrapper."""
+        name, keyword, place, empty, value = body
+        if empty or not isinstance(value, cst.Name):
+            return body
+        if self._parameter_named(value.value, raw.site.scope, function) is None:
+            return body
+        param = function.bindings[value.value][0].node
+        default = param.default if isinstance(param, cst.Param) else None
+        if default is not None and _empty(name, default):
+            return (name, keyword, place, True, value)
+        return body
+
+    # -- what calls are wrapper calls -------------------------------------------------------
+
+    def calls(self) -> list[_Raw]:
+        """Every call of a wrapper in the module, as the requests it makes."""
+        found: list[_Raw] = []
+        for sites in self._sites.values():
+            for site in sites:
+                found.extend(self.mapped(site))
+        return found
+
+    def callee(self, site: CallSite) -> tuple[Binding, Summary] | None:
+        """The wrapper a call calls, if it calls one."""
+        value = self.resolver.value(site.node.func, site.scope)
+        if not isinstance(value, LocalFunction):
+            return None
+        binding = self.resolver._functions.get(value.key)
+        if binding is None or not isinstance(binding.node, cst.FunctionDef):
+            return None
+        summary = self.summary(binding)
+        return (binding, summary) if summary is not None else None
+
+    def mapped(self, site: CallSite) -> list[_Raw]:
+        """The requests a call of a wrapper makes, with the caller's arguments put in."""
+        key = id(site.node)
+        cached = self._mapped.get(key)
+        if cached is not None:
+            return cached
+        self._mapped[key] = []  # a recursive call maps to nothing while it is mapped
+        found = self.callee(site)
+        result: list[_Raw] = []
+        if found is not None:
+            summary = found[1]
+            arguments = self._bind(site, summary)
+            for request in summary.requests:
+                if len(request.raw.via) < MAX_DEPTH:
+                    made = self._map(site, summary, request, arguments)
+                    self._mark_optional(made)
+                    result.append(made)
+        self._mapped[key] = result
+        return result
+
+    # -- summaries --------------------------------------------------------------------------
+
+    def summary(self, binding: Binding) -> Summary | None:
+        """The wrapper summary of a function, or None when it makes no HTTP call."""
+        node = binding.node
+        inner = binding.inner
+        if not isinstance(node, cst.FunctionDef) or inner is None:
+            return None
+        key = id(node)
+        if key in self._summaries:
+            return self._summaries[key]
+        if key in self._busy:
+            return None  # recursion: the function's own calls of itself add nothing
+        self._busy.add(key)
+        requests = list(self._direct.get(key, ()))
+        for site in self._sites.get(key, ()):
+            requests.extend(self.mapped(site))
+        self._busy.discard(key)
+        summary = None
+        if requests:
+            summary = Summary(
+                qualname=inner.qualname,
+                signature=Signature.of(node, _is_bound(binding)),
+                scope=inner,
+                outer=binding.scope,
+                requests=[self._summarise(raw, inner, node) for raw in requests],
+            )
+        self._summaries[key] = summary
+        return summary
+
+    def _parameter(self, node: cst.BaseExpression | None, scope: Scope, owner: Scope) -> str | None:
+        """The parameter of the function `owner` that `node` is, if it is one (a name bound
+        only by the parameter list)."""
+        if not isinstance(node, cst.Name):
+            return None
+        return self._parameter_named(node.value, scope, owner)
+
+    def _parameter_named(self, name: str, scope: Scope, owner: Scope) -> str | None:
+        found = self.resolver.binding_scope(name, scope)
+        if found is None or found[0] is not owner or name == owner.self_name:
+            return None
+        bindings = found[1]
+        return name if len(bindings) == 1 and bindings[0].kind == "param" else None
+
+    def _summarise(self, raw: _Raw, owner: Scope, node: cst.FunctionDef) -> RequestSummary:
+        site_scope = raw.site.scope
+        request = RequestSummary(raw)
+        if raw.dynamic:
+            request.method = self._parameter(raw.method_expr, raw.method_scope or site_scope, owner)
+        if raw.url is not None:
+            url_scope = raw.url_scope or site_scope
+            request.url = self._parameter(raw.url, url_scope, owner)
+            if request.url is None:
+                # `self.base + path`, f"{self.base}/{path}": the part that varies.
+                used = {
+                    p
+                    for n in names_in(raw.url)
+                    if (p := self._parameter_named(n, url_scope, owner)) is not None
+                }
+                if len(used) == 1:
+                    request.url = used.pop()
+        for index, body in enumerate(raw.bodies):
+            parameter = self._parameter(body[4], site_scope, owner)
+            if parameter is not None:
+                request.bodies[index] = parameter
+        if raw.headers_expr is not None:
+            request.headers = self._parameter(raw.headers_expr[0], raw.headers_expr[1], owner)
+        if raw.kwargs_expr is not None and node.params.star_kwarg is not None:
+            name = node.params.star_kwarg.name.value
+            request.kwargs = self._parameter(raw.kwargs_expr[0], raw.kwargs_expr[1], owner) == name
+        return request
+
+    # -- calls of wrappers ------------------------------------------------------------------
+
+    def _bind(self, site: CallSite, summary: Summary) -> Arguments:
+        signature = summary.signature
+        bound: dict[str, Argument] = {}
+        extra: list[cst.Arg] = []
+        spread: cst.Arg | None = None
+        unknown = False
+        position = 0
+        for arg in site.node.args:
+            if arg.star == "*":
+                unknown = True
+                continue
+            if arg.star == "**":
+                spread = arg
+                unknown = True
+                continue
+            if arg.keyword is None:
+                if unknown:
+                    continue  # after `*args`: its position is unknown
+                if position < len(signature.positional):
+                    bound[signature.positional[position]] = Argument(arg.value, site.scope, arg)
+                position += 1
+                continue
+            name = arg.keyword.value
+            named = name in signature.keyword_only or (
+                name in signature.positional[signature.positional_only :]
+            )
+            if named:
+                bound[name] = Argument(arg.value, site.scope, arg)
+            else:
+                extra.append(arg)
+        if not unknown:
+            for name, default in signature.defaults.items():
+                if name not in bound:
+                    bound[name] = Argument(default, summary.outer)
+        return Arguments(bound, extra, spread, unknown)
+
+    def _map(
+        self, site: CallSite, summary: Summary, request: RequestSummary, arguments: Arguments
+    ) -> _Raw:
+        raw = request.raw
+        mapped = _Raw(
+            site=site,
+            api=raw.api,
+            client=raw.client,
+            methods=raw.methods,
+            tokens=list(raw.tokens),
+            dynamic=raw.dynamic,
+            bodies=list(raw.bodies),
+            headers=raw.headers,
+            url=raw.url,
+            send=site,
+            method_expr=raw.method_expr,
+            method_scope=raw.method_scope or raw.site.scope,
+            headers_expr=raw.headers_expr,
+            kwargs_expr=None,
+            url_scope=raw.url_scope or raw.site.scope,
+            via=(summary.qualname, *raw.via),
+            inner=raw,
+        )
+        bound = arguments.bound
+        if request.method is not None:
+            self._map_method(mapped, bound.get(request.method))
+        if request.url is not None:
+            given = bound.get(request.url)
+            if given is not None and not _is_none(given.value):
+                mapped.url, mapped.url_scope = given.value, given.scope
+        bodies: list[RawBody] = []
+        for index, body in enumerate(raw.bodies):
+            parameter = request.bodies.get(index)
+            if parameter is None:
+                bodies.append(body)
+                continue
+            given = bound.get(parameter)
+            if given is None:
+                continue  # filled by a `*args` or `**spread` methodlint cannot read
+            name, keyword = body[0], body[1]
+            place: cst.CSTNode = given.arg if given.arg is not None else given.value
+            bodies.append((name, keyword, place, _empty(name, given.value), given.value))
+        if request.headers is not None:
+            mapped.headers, mapped.headers_expr = self._headers(bound.get(request.headers))
+        if request.kwargs:
+            keywords = raw.api.body_keywords
+            for arg in arguments.extra:
+                assert arg.keyword is not None
+                name = arg.keyword.value
+                if name in keywords:
+                    bodies.append((name, True, arg, _empty(name, arg.value), arg.value))
+                elif name == "headers" and raw.headers_expr is None:
+                    mapped.headers = self.resolver.headers_value(arg.value, site.scope)
+                    mapped.headers_expr = (arg.value, site.scope)
+                elif name == "method" and raw.dynamic and raw.method_expr is None:
+                    self._map_method(mapped, Argument(arg.value, site.scope, arg))
+                elif name == "url" and raw.url is None:
+                    mapped.url, mapped.url_scope = arg.value, site.scope
+            if raw.headers_expr is None and not any(
+                a.keyword is not None and a.keyword.value == "headers" for a in arguments.extra
+            ):
+                mapped.headers = UNKNOWN_HEADERS if arguments.spread else NO_HEADERS
+            if arguments.spread is not None:
+                mapped.kwargs_expr = (arguments.spread.value, site.scope)
+        mapped.bodies = bodies
+        return mapped
+
+    def _map_method(self, mapped: _Raw, given: Argument | None) -> None:
+        """The method of a wrapper call from the argument of the wrapper's method parameter:
+        a literal, a constant, an enum member; else still only known at run time."""
+        if given is None:
+            mapped.methods, mapped.tokens, mapped.dynamic = frozenset(), [], True
+            mapped.method_expr = None
+            return
+        value = self.resolver.value(given.value, given.scope)
+        if isinstance(value, Text):
+            verbatim = mapped.api.verbatim
+            mapped.methods = frozenset(_effective(o, verbatim) for o in value.options)
+            mapped.tokens = [(o, verbatim) for o in value.options if o.node is not None]
+            mapped.dynamic = False
+            mapped.method_expr = None
+            return
+        mapped.methods, mapped.tokens, mapped.dynamic = frozenset(), [], True
+        mapped.method_expr, mapped.method_scope = given.value, given.scope
+
+    def _headers(
+        self, given: Argument | None
+    ) -> tuple[Headers, tuple[cst.BaseExpression, Scope] | None]:
+        if given is None:
+            return UNKNOWN_HEADERS, None
+        headers = self.resolver.headers_value(given.value, given.scope)
+        return headers, (given.value, given.scope) if given.arg is not None else None
+
+
+def depends_on_caller(raw: _Raw) -> bool:
+    """Whether what is judged of a request made inside a wrapper may change with its caller:
+    its method, or its headers, come from the caller. A wrapper's retry scopes around such a
+    request are judged at each call of the wrapper."""
+    return raw.dynamic or not raw.headers.known
+
+
+def _effective(option: TextOption, verbatim: bool) -> str:
+    return option.value.upper() if (option.upper_called or not verbatim) else option.value
+
+
+def _empty(name: str, value: cst.BaseExpression) -> bool:
+    if name == "json":
+        return _is_none(value)
+    return _is_none(value) or _is_empty_literal(value)
