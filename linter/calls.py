@@ -1381,6 +1381,7 @@ def file_facts(
     retry_decorators: Sequence[str] = (),
 ) -> FileFacts:
     """Walk `module` once and return everything the rules read about it."""
+    from methodlint.recursion import Recursion
     from methodlint.retry import RetryAnalysis, RetryCall
     from methodlint.wrappers import Wrappers, depends_on_caller
 
@@ -1414,6 +1415,7 @@ def file_facts(
         for raw in made:
             through[id(raw)] = retry_call
             raws.append(raw)
+    recursion = Recursion(analysis, wrappers)
     policies, policy_tokens = analysis.policies()
     if not raws and not policies and not policy_tokens:
         return FileFacts(path=path)
@@ -1445,6 +1447,7 @@ def file_facts(
             cached = analysis.scopes(
                 send, resolver.request_nodes(raw), method, http_nodes, through.get(id(raw))
             )
+            cached += recursion.scopes(raw, method)
             inner = raw.inner
             if inner is not None and depends_on_caller(inner):
                 cached = scopes_of(inner) + cached

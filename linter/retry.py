@@ -410,7 +410,7 @@ class RetryAnalysis:
                     codes = self._predicate_codes(predicate.value, scope)
                     if codes is not None:
                         return ScopeSpec(
-                            mechanism, codes <= NOT_PROCESSED, _codes_text(codes), single
+                            mechanism, codes <= NOT_PROCESSED, codes_text(codes), single
                         )
                     return ScopeSpec(
                         mechanism, False, self.module.code_for_node(predicate.value), single
@@ -495,7 +495,7 @@ class RetryAnalysis:
             if name == "retry_if_result" and node.args:
                 codes = self._predicate_codes(node.args[0].value, scope)
                 if codes is not None:
-                    return codes <= NOT_PROCESSED, _codes_text(codes)
+                    return codes <= NOT_PROCESSED, codes_text(codes)
             parts = [self._tenacity_condition(a.value, scope) for a in node.args if not a.star]
             if name == "retry_any" and parts:
                 return all(p[0] for p in parts), " or ".join(p[1] for p in parts)
@@ -610,7 +610,7 @@ class RetryAnalysis:
                 )
                 codes = self._listed_codes(condition.test, scope) if condition else None
                 connect = bool(codes) and codes is not None and codes <= NOT_PROCESSED
-                text = _codes_text(codes) if codes else "a failed response"
+                text = codes_text(codes) if codes else "a failed response"
             retried.append((site.seq, connect, text))
         if not retried:
             return None
@@ -933,7 +933,7 @@ class RetryAnalysis:
             codes = status
             if not codes or not codes <= NOT_PROCESSED:
                 connect = False
-            reasons.append(_codes_text(codes) if codes else "a failed response")
+            reasons.append(codes_text(codes) if codes else "a failed response")
         return RawScope(
             "loop",
             "this loop",
@@ -1155,8 +1155,11 @@ class RetryAnalysis:
                 if not self._falls_out(node, parents, responses):
                     any_failure = True
             elif not exits and not success:
+                nested = self._nested_codes(node, responses, statuses, scope)
+                if nested is not None and not nested:
+                    continue  # every failure under it leaves the loop
                 found = True
-                listed = self._listed_codes(node.test, scope)
+                listed = nested if nested is not None else self._listed_codes(node.test, scope)
                 if listed is None:
                     any_failure = True
                 else:
@@ -1164,6 +1167,41 @@ class RetryAnalysis:
         if not found:
             return None
         return frozenset() if any_failure else frozenset(codes)
+
+    def _nested_codes(
+        self, node: cst.If, responses: set[str], statuses: set[str], scope: Scope
+    ) -> set[int] | None:
+        """`if not r.ok: if r.status_code == 429: continue; raise`: a failure branch that
+        leaves the loop but for the status checks nested in it retries only what those go
+        on for. None when the branch itself goes on (or holds no such check)."""
+        statements = list(node.body.body)
+        inner = [
+            s
+            for s in statements
+            if isinstance(s, cst.If) and self._is_status(s.test, responses, statuses)
+        ]
+        rest = [s for s in statements if s not in inner]
+        raises = any(
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Call)
+            and isinstance(small.value.func, cst.Attribute)
+            and small.value.func.attr.value == "raise_for_status"
+            and names_in(small.value.func.value) & responses
+            for statement in rest
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+        )
+        if not inner or not (raises or _exits(rest, continues=False)):
+            return None
+        codes: set[int] = set()
+        for check in inner:
+            if _exits(check.body.body) or self._success_test(check.test):
+                continue
+            listed = self._listed_codes(check.test, scope)
+            if listed is None:
+                return None
+            codes |= listed
+        return codes
 
     def _checks_in_try(self, node: cst.Try | cst.TryStar, responses: set[str]) -> bool:
         """A `try` whose body raises for a failed response and whose handler goes on."""
@@ -1255,22 +1293,76 @@ class RetryAnalysis:
         return False
 
     def _listed_codes(self, test: cst.BaseExpression, scope: Scope) -> set[int] | None:
-        """`status == 429`, `status in (429, 503)`, `status in RETRY_STATUSES`,
-        `status == HTTPStatus.TOO_MANY_REQUESTS`: the codes; anything else: None."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-            left = self._listed_codes(test.left, scope)
-            right = self._listed_codes(test.right, scope)
-            return None if left is None or right is None else left | right
-        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        codes = self.status_codes(test, scope)
+        return set(codes) if codes is not None else None
+
+    def status_codes(self, test: cst.BaseExpression, scope: Scope) -> frozenset[int] | None:
+        """The statuses a check selects: `status == 429`, `status in (429, 503)`, `status in
+        RETRY_STATUSES`, `status in range(500, 600)`, `status >= 500`, `500 <= status < 600`,
+        `status == HTTPStatus.TOO_MANY_REQUESTS`, `a or b`, and `a and b` where one side is
+        a status check (`status == 429 and attempt < 5`); None for anything else."""
+        if isinstance(test, cst.BooleanOperation):
+            left = self.status_codes(test.left, scope)
+            right = self.status_codes(test.right, scope)
+            if isinstance(test.operator, cst.Or):
+                return None if left is None or right is None else left | right
+            if left is None or right is None:
+                return left if right is None else right
+            return left & right
+        if not isinstance(test, cst.Comparison):
             return None
-        comparison = test.comparisons[0]
-        if isinstance(comparison.operator, cst.Equal):
-            number = self._status_code(comparison.comparator, scope)
-            return {number} if number is not None else None
-        if isinstance(comparison.operator, cst.In):
-            listed = self._codes(comparison.comparator, scope)
-            return set(listed) if listed else None
-        return None
+        if len(test.comparisons) == 1:
+            comparison = test.comparisons[0]
+            if isinstance(comparison.operator, cst.Equal):
+                number = self._status_code(comparison.comparator, scope)
+                return frozenset({number}) if number is not None and number >= 100 else None
+            if isinstance(comparison.operator, cst.In):
+                return self._codes(comparison.comparator, scope) or None
+        return self._range(test, scope)
+
+    def _range(self, test: cst.Comparison, scope: Scope) -> frozenset[int] | None:
+        """`status >= 500`, `500 <= status < 600`, `status > 499`: the statuses in range."""
+        low, high = 100, 600
+        left = test.left
+        bounded = False
+        for comparison in test.comparisons:
+            right = comparison.comparator
+            operator = comparison.operator
+            left_number = self._status_code(left, scope)
+            right_number = self._status_code(right, scope)
+            if (left_number is None) == (right_number is None):
+                if left_number is not None:
+                    return None
+                left = right
+                continue
+            bounded = True
+            if right_number is not None:  # status OP number
+                if isinstance(operator, cst.GreaterThanEqual):
+                    low = max(low, right_number)
+                elif isinstance(operator, cst.GreaterThan):
+                    low = max(low, right_number + 1)
+                elif isinstance(operator, cst.LessThan):
+                    high = min(high, right_number)
+                elif isinstance(operator, cst.LessThanEqual):
+                    high = min(high, right_number + 1)
+                else:
+                    return None
+            else:  # number OP status
+                assert left_number is not None
+                if isinstance(operator, cst.LessThanEqual):
+                    low = max(low, left_number)
+                elif isinstance(operator, cst.LessThan):
+                    low = max(low, left_number + 1)
+                elif isinstance(operator, cst.GreaterThan):
+                    high = min(high, left_number)
+                elif isinstance(operator, cst.GreaterThanEqual):
+                    high = min(high, left_number + 1)
+                else:
+                    return None
+            left = right
+        if not bounded or low >= high:
+            return None  # not a status (`attempt < 3`), or nothing in range
+        return frozenset(range(low, high))
 
     def _status_code(self, node: cst.BaseExpression, scope: Scope) -> int | None:
         """An integer literal, a name bound once to one, or a named status
@@ -1641,6 +1733,16 @@ class RetryAnalysis:
             numbers = [self._status_code(e.value, scope) for e in node.elements]
             if all(n is not None for n in numbers):
                 return frozenset(n for n in numbers if n is not None)
+        if (
+            isinstance(node, cst.Call)
+            and self.module.code_for_node(node.func) == "range"
+            and 1 <= len(node.args) <= 2
+        ):
+            bounds = [self._status_code(a.value, scope) for a in node.args]
+            if all(b is not None for b in bounds):
+                start, stop = (0, bounds[0]) if len(bounds) == 1 else bounds
+                assert start is not None and stop is not None
+                return frozenset(range(max(start, 100), min(stop, 600))) or None
         return None
 
     def _aiohttp_retry(
@@ -1718,8 +1820,21 @@ class RetryAnalysis:
         )
 
 
-def _codes_text(codes: set[int] | frozenset[int]) -> str:
-    return "status " + ", ".join(str(c) for c in sorted(codes))
+def codes_text(codes: set[int] | frozenset[int]) -> str:
+    """`status 429, 503`; runs of three or more as ranges (`status 500-599`)."""
+    ordered = sorted(codes)
+    parts: list[str] = []
+    start = 0
+    while start < len(ordered):
+        end = start
+        while end + 1 < len(ordered) and ordered[end + 1] == ordered[end] + 1:
+            end += 1
+        if end - start >= 2:
+            parts.append(f"{ordered[start]}-{ordered[end]}")
+        else:
+            parts.extend(str(c) for c in ordered[start : end + 1])
+        start = end + 1
+    return "status " + ", ".join(parts)
 
 
 _STAMINA_CALLERS = frozenset({"stamina.RetryingCaller", "stamina.AsyncRetryingCaller"})

@@ -112,7 +112,7 @@ class Summary:
     requests: list[RequestSummary]
 
 
-def _direct_function(scope: Scope) -> Scope | None:
+def direct_function(scope: Scope) -> Scope | None:
     """The function a call in `scope` runs in when that function runs (not in a lambda or a
     nested function it defines)."""
     current: Scope | None = scope
@@ -136,7 +136,7 @@ class Wrappers:
         self.resolver = resolver
         self._direct: dict[int, list[_Raw]] = {}
         for raw in raws:
-            function = _direct_function((raw.send or raw.site).scope)
+            function = direct_function((raw.send or raw.site).scope)
             if function is not None and function.node is not None:
                 self._direct.setdefault(id(function.node), []).append(raw)
                 self._mark_optional(raw)
@@ -147,7 +147,7 @@ class Wrappers:
         for site in resolver.visitor.calls:
             if id(site.node) in self._http_nodes:
                 continue
-            function = _direct_function(site.scope)
+            function = direct_function(site.scope)
             key = id(function.node) if function is not None and function.node else 0
             self._sites.setdefault(key, []).append(site)
         self._summaries: dict[int, Summary | None] = {}
@@ -155,7 +155,7 @@ class Wrappers:
         self._busy: set[int] = set()
 
     def _mark_optional(self, raw: _Raw) -> None:
-        function = _direct_function(raw.site.scope)
+        function = direct_function(raw.site.scope)
         if function is not None:
             raw.bodies = [self._optional(body, raw, function) for body in raw.bodies]
 
@@ -172,6 +172,11 @@ class Wrappers:
         if default is not None and _empty(name, default):
             return (name, keyword, place, True, value)
         return body
+
+    def sites_in(self, function: cst.FunctionDef) -> list[CallSite]:
+        """The calls a function makes itself (not in a lambda or nested function), other
+        than library requests."""
+        return self._sites.get(id(function), [])
 
     # -- what calls are wrapper calls -------------------------------------------------------
 

@@ -119,7 +119,7 @@ def judge(call: HttpCall, settings: RuleSettings) -> Verdict | None:
     scope = unsafe[0]
     if dynamic:
         return Verdict("ML205", scope)
-    return Verdict("ML201" if scope.kind == "loop" else "ML202", scope)
+    return Verdict("ML201" if scope.kind in ("loop", "recursion") else "ML202", scope)
 
 
 def retried_by(scope: RetryScope) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from methodlint.diagnostics import Severity
 from methodlint.facts import HttpCall
-from methodlint.rules._retry import RetryRule, Verdict, methods_text, retries_on
+from methodlint.rules._retry import RetryRule, Verdict, methods_text, retried_by, retries_on
 
 
 class NonIdempotentRetryLoop(RetryRule):
@@ -240,6 +240,6 @@ class NonIdempotentRetryLoop(RetryRule):
 
     def message(self, call: HttpCall, verdict: Verdict) -> str:
         return (
-            f"{methods_text(call)} via {call.sent_by} is retried by this loop without an "
-            f"Idempotency-Key{retries_on(verdict.scope)}"
+            f"{methods_text(call)} via {call.sent_by} is retried by "
+            f"{retried_by(verdict.scope)} without an Idempotency-Key{retries_on(verdict.scope)}"
         )
