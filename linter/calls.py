@@ -42,7 +42,15 @@ from methodlint.libraries import (
 )
 from methodlint.positions import compute_spans
 from methodlint.preconditions import Preconditions, string_literal
-from methodlint.scopes import Binding, CallSite, ClassInfo, Mutation, Scope, ScopeVisitor
+from methodlint.scopes import (
+    AttributeAssignment,
+    Binding,
+    CallSite,
+    ClassInfo,
+    Mutation,
+    Scope,
+    ScopeVisitor,
+)
 from methodlint.walk import visit
 
 if TYPE_CHECKING:
@@ -124,6 +132,8 @@ Value = Ref | Instance | BoundMethod | Text | Built | LocalClass | LocalFunction
 _CONTENT_KEYWORDS = frozenset(
     {"url", "json", "data", "files", "content", "body", "params", "fields", "query"}
 )
+
+_REQUESTS_MODULES = frozenset({"requests", "requests.api"})
 
 _IN_PROGRESS = object()
 # What a binding to the literal `None` contributes to a name's value: nothing. A call on the
@@ -332,10 +342,15 @@ class Resolver:
 
     @staticmethod
     def _agree(values: Iterable[Value | object]) -> Value:
-        """The one value all of `values` agree on (absent ones aside), else unknown."""
+        """The one value all of `values` agree on (absent ones aside), else unknown. The
+        `requests` module (`requests.api`) agrees with a `requests.Session`: its request
+        functions are the session's methods."""
         found: list[Value] = [v for v in values if v is not _ABSENT]  # type: ignore[misc]
         if not found:
             return None
+        sessions = [v for v in found if isinstance(v, Instance) and v.type == "requests.Session"]
+        if sessions:
+            found = [v for v in found if not (isinstance(v, Ref) and v.name in _REQUESTS_MODULES)]
         first = found[0]
         if first is None or any(not _same_api(v, first) for v in found[1:]):
             return None
@@ -357,13 +372,34 @@ class Resolver:
                 return declared
         if value is None:
             return None
-        if _is_none(value):
+        if _is_none(value) or self._is_sentinel(value, scope):
             return _ABSENT
         if isinstance(value, (cst.BooleanOperation, cst.IfExp)) and any(
             isinstance(n, cst.Name) and n.value == name for n in self._branches(value)
         ):
             return self._alternatives(value, scope, name)
         return self.value(value, scope)
+
+    def _is_sentinel(self, node: cst.BaseExpression, scope: Scope) -> bool:
+        """A module-level name bound once to `object()` or to an instance of a class of
+        this file that is no client (`MISSING = _MissingSentinel()`): a placeholder that,
+        like `None`, says nothing of what the attribute holds once it is set."""
+        if not isinstance(node, cst.Name):
+            return False
+        found = self.binding_scope(node.value, scope)
+        if found is None or found[0].kind != "module" or len(found[1]) != 1:
+            return False
+        binding = found[1][0]
+        value = binding.node
+        if binding.kind != "assign" or not isinstance(value, cst.Call) or value.args:
+            return False
+        if get_full_name_for_node(value.func) == "object":
+            return self.lookup("object", found[0]) is None
+        callee = self.value(value.func, found[0])
+        return (
+            isinstance(callee, LocalClass)
+            and self.local_instance(self._classes[callee.key]) is None
+        )
 
     @staticmethod
     def _branches(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
@@ -548,8 +584,11 @@ class Resolver:
         values: list[Value | object] = []
         for member in self._family(cls):
             for assignment in member.self_attributes.get(attr, ()):
+                narrowed = self._narrowed(assignment)
                 values.append(
-                    self._assigned(assignment.value, assignment.scope, assignment.annotation)
+                    narrowed
+                    if narrowed is not None
+                    else self._assigned(assignment.value, assignment.scope, assignment.annotation)
                 )
         for owner in self._ancestors(cls):
             in_body = owner.scope.bindings.get(attr)
@@ -566,6 +605,27 @@ class Resolver:
             return first if not isinstance(first, (Text, LocalFunction)) else None
         base = self.client_base(cls)
         return BoundMethod(base, attr) if base is not None else None
+
+    def _narrowed(self, assignment: AttributeAssignment) -> Value:
+        """`self.x = session` under `if isinstance(session, requests.Session):`: a client
+        of that type."""
+        value = assignment.value
+        if not isinstance(value, cst.Name):
+            return None
+        block = assignment.block
+        while block is not None and not isinstance(block.node, cst.FunctionDef):
+            node = block.node
+            test = node.test if isinstance(node, cst.If) else None
+            if (
+                isinstance(test, cst.Call)
+                and get_full_name_for_node(test.func) == "isinstance"
+                and len(test.args) == 2
+                and isinstance(test.args[0].value, cst.Name)
+                and test.args[0].value.value == value.value
+            ):
+                return self.annotation_type(test.args[1].value, assignment.scope)
+            block = block.parent
+        return None
 
     def _method_member(self, cls: ClassInfo, owner: ClassInfo, attr: str) -> Value:
         """A method of a class of this file, as an attribute of an instance: a property's
@@ -1408,7 +1468,9 @@ def file_facts(
         found = resolver.callee_api(site)
         # A function of this module passed by name is a region of the block already (see
         # RetryAnalysis): only requests its caller decides are judged at the block's call.
-        made = [r for r in wrappers.mapped(site) if r.inner and depends_on_caller(r.inner)]
+        made = wrappers.mapped(site)
+        if analysis.is_region(retry_call):
+            made = [r for r in made if r.inner and depends_on_caller(r.inner)]
         if found is not None and found[0].kind == "send":
             made = [resolver._raw(site, found[0], found[1])]
         alias[id(synthetic)] = retry_call.call

@@ -660,8 +660,11 @@ class RetryAnalysis:
         return spec if spec is not None and not spec.single else None
 
     def _find_retry_calls(self) -> None:
+        from methodlint.retry_helpers import RetryHelpers
+
+        helpers = RetryHelpers(self)
         for site in self.visitor.calls:
-            found = self._retry_call(site)
+            found = self._retry_call(site) or helpers.retry_call(site)
             if found is None:
                 continue
             spec, function, args = found
@@ -675,6 +678,14 @@ class RetryAnalysis:
                 local = self._local_function(function, site.scope)
                 if local is not None:
                     self._regions.setdefault(id(local[0]), []).append((spec, site.node))
+
+    def is_region(self, retry_call: RetryCall) -> bool:
+        """The function a retry block runs is one of this module whose own calls the block
+        covers (a lambda, or a function passed by name)."""
+        function = retry_call.function
+        if isinstance(function, cst.Lambda):
+            return True
+        return self._local_function(function, retry_call.site.scope) is not None
 
     def _retrying_object(
         self, node: cst.BaseExpression, scope: Scope

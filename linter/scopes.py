@@ -46,6 +46,7 @@ class AttributeAssignment:
     value: cst.BaseExpression | None
     scope: Scope
     annotation: cst.BaseExpression | None = None
+    block: Block | None = None  # the innermost enclosing block
 
 
 @dataclass(eq=False)
@@ -470,7 +471,7 @@ class ScopeVisitor(cst.CSTVisitor):
                 return
         if function is not None and function.cls is not None and function.self_name == name:
             function.cls.self_attributes.setdefault(target.attr.value, []).append(
-                AttributeAssignment(value, self.scope, annotation)
+                AttributeAssignment(value, self.scope, annotation, self.block)
             )
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
