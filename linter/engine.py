@@ -234,7 +234,7 @@ class FileLinter:
         started = time.perf_counter()
         import libcst as cst
 
-        from methodlint.calls import file_facts
+        from methodlint.analysis import file_facts
 
         try:
             module = cst.parse_module(source)

@@ -15,7 +15,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from methodlint.calls import build_facts
+from methodlint.analysis import build_facts
 
 CALLS = Path(__file__).resolve().parent.parent / "fixtures" / "calls"
 ANNOTATION = re.compile(r"#\s*call:\s*(?P<items>[^#]+)")

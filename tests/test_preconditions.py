@@ -6,9 +6,9 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from methodlint.calls import build_facts
+from methodlint.analysis import build_facts
+from methodlint.analysis.preconditions import url_segments
 from methodlint.facts import HttpCall
-from methodlint.preconditions import url_segments
 
 
 def calls_of(source: str) -> list[HttpCall]:

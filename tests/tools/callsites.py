@@ -28,7 +28,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from methodlint.calls import build_facts
+from methodlint.analysis import build_facts
 from methodlint.engine import PreFilter, decode
 
 PREFILTER = PreFilter.for_modules()

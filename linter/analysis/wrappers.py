@@ -18,18 +18,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from methodlint.calls import (
-    LocalFunction,
-    Resolver,
-    Text,
-    TextOption,
-    _is_empty_literal,
-    _is_none,
-    _Raw,
-)
+from methodlint.analysis.requests import RawRequest, Resolver
+from methodlint.analysis.retry import names_in
+from methodlint.analysis.scopes import Binding, CallSite, Scope
+from methodlint.analysis.values import LocalFunction, Text, TextOption, is_empty_literal, is_none
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Headers
-from methodlint.retry import names_in
-from methodlint.scopes import Binding, CallSite, Scope
 
 RawBody = tuple[str, bool, cst.CSTNode, bool, cst.BaseExpression]
 
@@ -95,7 +88,7 @@ class Arguments:
 class RequestSummary:
     """One request a wrapper makes, and which of its parameters make it what it is."""
 
-    raw: _Raw
+    raw: RawRequest
     method: str | None = None  # the parameter that is the method
     url: str | None = None  # the parameter that is the URL, or the part of it that varies
     bodies: dict[int, str] = field(default_factory=dict)  # index in raw.bodies -> parameter
@@ -132,9 +125,9 @@ def _is_bound(binding: Binding) -> bool:
 class Wrappers:
     """The request wrappers of one module and the HTTP call sites their calls make."""
 
-    def __init__(self, resolver: Resolver, raws: list[_Raw]) -> None:
+    def __init__(self, resolver: Resolver, raws: list[RawRequest]) -> None:
         self.resolver = resolver
-        self._direct: dict[int, list[_Raw]] = {}
+        self._direct: dict[int, list[RawRequest]] = {}
         for raw in raws:
             function = direct_function((raw.send or raw.site).scope)
             if function is not None and function.node is not None:
@@ -151,15 +144,15 @@ class Wrappers:
             key = id(function.node) if function is not None and function.node else 0
             self._sites.setdefault(key, []).append(site)
         self._summaries: dict[int, Summary | None] = {}
-        self._mapped: dict[int, list[_Raw]] = {}
+        self._mapped: dict[int, list[RawRequest]] = {}
         self._busy: set[int] = set()
 
-    def _mark_optional(self, raw: _Raw) -> None:
+    def _mark_optional(self, raw: RawRequest) -> None:
         function = direct_function(raw.site.scope)
         if function is not None:
             raw.bodies = [self._optional(body, raw, function) for body in raw.bodies]
 
-    def _optional(self, body: RawBody, raw: _Raw, function: Scope) -> RawBody:
+    def _optional(self, body: RawBody, raw: RawRequest, function: Scope) -> RawBody:
         """A body that is a parameter whose default sends nothing (`data=None`) sends content
         only when a caller passes some: it is judged at those calls, not in the wrapper."""
         name, keyword, place, empty, value = body
@@ -180,9 +173,9 @@ class Wrappers:
 
     # -- what calls are wrapper calls -------------------------------------------------------
 
-    def calls(self) -> list[_Raw]:
+    def calls(self) -> list[RawRequest]:
         """Every call of a wrapper in the module, as the requests it makes."""
-        found: list[_Raw] = []
+        found: list[RawRequest] = []
         for sites in self._sites.values():
             for site in sites:
                 found.extend(self.mapped(site))
@@ -199,7 +192,7 @@ class Wrappers:
         summary = self.summary(binding)
         return (binding, summary) if summary is not None else None
 
-    def mapped(self, site: CallSite) -> list[_Raw]:
+    def mapped(self, site: CallSite) -> list[RawRequest]:
         """The requests a call of a wrapper makes, with the caller's arguments put in."""
         key = id(site.node)
         cached = self._mapped.get(key)
@@ -207,7 +200,7 @@ class Wrappers:
             return cached
         self._mapped[key] = []  # a recursive call maps to nothing while it is mapped
         found = self.callee(site)
-        result: list[_Raw] = []
+        result: list[RawRequest] = []
         if found is not None:
             summary = found[1]
             arguments = self._bind(site, summary)
@@ -263,7 +256,7 @@ class Wrappers:
         bindings = found[1]
         return name if len(bindings) == 1 and bindings[0].kind == "param" else None
 
-    def _summarise(self, raw: _Raw, owner: Scope, node: cst.FunctionDef) -> RequestSummary:
+    def _summarise(self, raw: RawRequest, owner: Scope, node: cst.FunctionDef) -> RequestSummary:
         site_scope = raw.site.scope
         request = RequestSummary(raw)
         if raw.dynamic:
@@ -331,9 +324,9 @@ class Wrappers:
 
     def _map(
         self, site: CallSite, summary: Summary, request: RequestSummary, arguments: Arguments
-    ) -> _Raw:
+    ) -> RawRequest:
         raw = request.raw
-        mapped = _Raw(
+        mapped = RawRequest(
             site=site,
             api=raw.api,
             client=raw.client,
@@ -357,7 +350,7 @@ class Wrappers:
             self._map_method(mapped, bound.get(request.method))
         if request.url is not None:
             given = bound.get(request.url)
-            if given is not None and not _is_none(given.value):
+            if given is not None and not is_none(given.value):
                 mapped.url, mapped.url_scope = given.value, given.scope
         bodies: list[RawBody] = []
         for index, body in enumerate(raw.bodies):
@@ -396,7 +389,7 @@ class Wrappers:
         mapped.bodies = bodies
         return mapped
 
-    def _map_method(self, mapped: _Raw, given: Argument | None) -> None:
+    def _map_method(self, mapped: RawRequest, given: Argument | None) -> None:
         """The method of a wrapper call from the argument of the wrapper's method parameter:
         a literal, a constant, an enum member; else still only known at run time."""
         if given is None:
@@ -423,7 +416,7 @@ class Wrappers:
         return headers, (given.value, given.scope) if given.arg is not None else None
 
 
-def depends_on_caller(raw: _Raw) -> bool:
+def depends_on_caller(raw: RawRequest) -> bool:
     """Whether what is judged of a request made inside a wrapper may change with its caller:
     its method, or its headers, come from the caller. A wrapper's retry scopes around such a
     request are judged at each call of the wrapper."""
@@ -436,5 +429,5 @@ def _effective(option: TextOption, verbatim: bool) -> str:
 
 def _empty(name: str, value: cst.BaseExpression) -> bool:
     if name == "json":
-        return _is_none(value)
-    return _is_none(value) or _is_empty_literal(value)
+        return is_none(value)
+    return is_none(value) or is_empty_literal(value)

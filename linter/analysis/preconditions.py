@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from methodlint.analysis.walk import children, visit
 from methodlint.diagnostics import Span
 from methodlint.facts import Headers, HttpCall, JsonPatch
-from methodlint.walk import children, visit
 
 if TYPE_CHECKING:
-    from methodlint.calls import Resolver, _Raw
-    from methodlint.scopes import Scope
+    from methodlint.analysis.requests import RawRequest, Resolver
+    from methodlint.analysis.scopes import Scope
 
 JSON_PATCH_TYPE = "application/json-patch+json"
 _WRITES = frozenset({"PUT", "PATCH"})
@@ -303,7 +303,7 @@ def _appended(
     return _Document(patch, first_op if patch else None)
 
 
-def json_patch(resolver: Resolver, raw: _Raw) -> JsonPatch | None:
+def json_patch(resolver: Resolver, raw: RawRequest) -> JsonPatch | None:
     """Whether the request's content is a JSON Patch document, and its first operation."""
     bodies = [b for b in raw.bodies if not b[3] and b[0] in _BODY_NAMES]
     if not bodies:
@@ -584,12 +584,12 @@ def _summary(nodes: Iterable[cst.CSTNode]) -> _Summary:
 
 @dataclass(eq=False)
 class _Request:
-    raw: _Raw
+    raw: RawRequest
     url: str
     index: int = 0
 
 
-def _response_node(raw: _Raw) -> cst.Call:
+def _response_node(raw: RawRequest) -> cst.Call:
     return raw.send.node if raw.send is not None else raw.site.node
 
 
@@ -597,17 +597,17 @@ def _response_node(raw: _Raw) -> cst.Call:
 _MAX_READS = 8
 
 
-def read_modify_writes(resolver: Resolver, raws: list[_Raw]) -> dict[int, _Raw]:
+def read_modify_writes(resolver: Resolver, raws: list[RawRequest]) -> dict[int, RawRequest]:
     """PUT and PATCH requests (by `id` of their raw call) whose content is computed from the
     response of a GET of the same URL expression made earlier in the same function, each
     with that GET."""
-    groups: dict[int, list[_Raw]] = {}
+    groups: dict[int, list[RawRequest]] = {}
     for raw in raws:
         if raw.url is None or len(raw.methods) != 1 or not raw.methods <= _WRITES | {"GET"}:
             continue
         function = raw.site.scope.function()
         groups.setdefault(id(function) if function else 0, []).append(raw)
-    found: dict[int, _Raw] = {}
+    found: dict[int, RawRequest] = {}
     code = resolver.module.code_for_node
     for group in groups.values():
         writes = [
@@ -822,9 +822,9 @@ class Preconditions:
     spans they need; `complete` adds them to each call's facts."""
 
     resolver: Resolver
-    raws: list[_Raw]
+    raws: list[RawRequest]
     nodes: list[cst.CSTNode] = field(default_factory=list)
-    _rmw: dict[int, _Raw] = field(default_factory=dict)
+    _rmw: dict[int, RawRequest] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rmw = read_modify_writes(self.resolver, self.raws)
@@ -837,7 +837,7 @@ class Preconditions:
         for get in self._rmw.values():
             self.nodes.append(get.site.node)
 
-    def complete(self, raw: _Raw, call: HttpCall, spans: Mapping[int, Span]) -> HttpCall:
+    def complete(self, raw: RawRequest, call: HttpCall, spans: Mapping[int, Span]) -> HttpCall:
         url = call.url
         if url is not None and raw.url is not None:
             literal = url_literal(self.resolver, raw.url, raw.site.scope)

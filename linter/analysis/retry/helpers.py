@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from methodlint.scopes import Binding, CallSite
+from methodlint.analysis.scopes import Binding, CallSite
 
 if TYPE_CHECKING:
-    from methodlint.retry import RetryAnalysis, ScopeSpec
+    from methodlint.analysis.retry import RetryAnalysis, ScopeSpec
 
 
 class RetryHelpers:
@@ -34,7 +34,7 @@ class RetryHelpers:
         self, site: CallSite
     ) -> tuple[ScopeSpec, cst.BaseExpression, Sequence[cst.Arg]] | None:
         """`helper(fn, *args)` of a retry helper: its spec, the callable and its arguments."""
-        from methodlint.calls import LocalFunction, SelfOf
+        from methodlint.analysis.values import LocalFunction, SelfOf
 
         callee = self.resolver.value(site.node.func, site.scope)
         binding: Binding | None = None
@@ -81,7 +81,7 @@ class RetryHelpers:
                 continue
             for scope in self.analysis.scopes(site, [], None, {id(site.node)}):
                 if scope.kind == "loop":
-                    from methodlint.retry import ScopeSpec
+                    from methodlint.analysis.retry import ScopeSpec
 
                     name = inner.qualname
                     spec = ScopeSpec(f"{name}()", scope.connect_only, scope.retries_on)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from methodlint.calls import LocalFunction, _Raw
-from methodlint.retry import NOT_PROCESSED, RawScope, RetryAnalysis, codes_text
-from methodlint.scopes import CallSite
-from methodlint.walk import walk
-from methodlint.wrappers import Wrappers, direct_function
+from methodlint.analysis.requests import RawRequest
+from methodlint.analysis.retry import NOT_PROCESSED, RawScope, RetryAnalysis, codes_text
+from methodlint.analysis.scopes import CallSite
+from methodlint.analysis.values import LocalFunction
+from methodlint.analysis.walk import walk
+from methodlint.analysis.wrappers import Wrappers, direct_function
 
 
 class Recursion:
@@ -40,7 +41,7 @@ class Recursion:
             self._calls[key] = found
         return found
 
-    def scopes(self, raw: _Raw, method: cst.BaseExpression | None) -> list[RawScope]:
+    def scopes(self, raw: RawRequest, method: cst.BaseExpression | None) -> list[RawScope]:
         send = raw.send or raw.site
         function = direct_function(send.scope)
         if function is None or not isinstance(function.node, cst.FunctionDef):

@@ -1,0 +1,134 @@
+"""The abstract values resolution computes for expressions: library objects, client
+instances and their bound methods, strings, built requests, and the module's own classes and
+functions (the module's instances of them included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from methodlint.libraries import (
+    CLIENT_TYPES,
+    canonical,
+)
+
+# -- abstract values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A library object by qualified name: `name` in the library's terms, `display` as used."""
+
+    name: str
+    display: str
+
+    def attribute(self, attr: str) -> Ref:
+        return Ref(canonical(f"{self.name}.{attr}"), f"{self.display}.{attr}")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An object of a client type of `libraries.CLIENT_TYPES`; `local` is the key of the class
+    of this file it is an instance of, when it is one (a subclass of the client type)."""
+
+    type: str
+    display: str
+    local: int | None = None
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    instance: Instance
+    name: str
+
+
+@dataclass(frozen=True)
+class TextOption:
+    value: str
+    node: cst.BaseString | None = field(compare=False, default=None)
+    node_id: int | None = None
+    upper_called: bool = False
+    constant: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string, or the strings a conditional expression may give."""
+
+    options: tuple[TextOption, ...]
+
+
+@dataclass(frozen=True)
+class Built:
+    """A request built by one call (`Request(...)`, `build_request(...)`) and sent later."""
+
+    key: int
+
+
+@dataclass(frozen=True)
+class LocalClass:
+    key: int
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    key: int
+
+
+@dataclass(frozen=True)
+class SelfOf:
+    """`self` inside a method of a class of this file."""
+
+    key: int
+
+
+Value = Ref | Instance | BoundMethod | Text | Built | LocalClass | LocalFunction | SelfOf | None
+
+# Arguments that make a request a different request when they change (headers do not).
+CONTENT_KEYWORDS = frozenset(
+    {"url", "json", "data", "files", "content", "body", "params", "fields", "query"}
+)
+
+REQUESTS_MODULES = frozenset({"requests", "requests.api"})
+
+IN_PROGRESS = object()
+# What a binding to the literal `None` contributes to a name's value: nothing. A call on the
+# name succeeds only when it holds one of its other values (`x = None`, then `x = Client()`).
+ABSENT = object()
+
+
+def literal_text(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def same_api(value: object, other: object) -> bool:
+    """Equal values, or instances of client types with one API (`PoolManager` or
+    `ProxyManager`, chosen by configuration: the request calls are the same)."""
+    if value == other:
+        return True
+    return (
+        isinstance(value, Instance)
+        and isinstance(other, Instance)
+        and value.local is None
+        and other.local is None
+        and CLIENT_TYPES[value.type].methods is CLIENT_TYPES[other.type].methods
+    )
+
+
+def is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def is_empty_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return node.evaluated_value in ("", b"")
+    if isinstance(node, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+        return not node.elements
+    if isinstance(node, cst.Call) and not node.args:
+        return get_full_name_for_node(node.func) in ("dict", "list", "tuple", "bytes", "str")
+    return False
