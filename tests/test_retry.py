@@ -2333,7 +2333,9 @@ SAFE_LOOPS = [
         """,
     ),
     case(
-        "headers-changed-in-branch-unknown",
+        # A header set in a branch under a literal key that is no idempotency key and no
+        # precondition cannot make the retry safe: the headers stay known (issue 11).
+        "headers-changed-in-branch-literal-key-known",
         """
         import requests
 
@@ -2342,6 +2344,38 @@ SAFE_LOOPS = [
                 headers = {"Content-Type": "application/json"}
                 if token:
                     headers["Authorization"] = token
+                try:
+                    return requests.post("https://x.test/a", json=p, headers=headers)  # expect: ML201
+                except requests.RequestException:
+                    pass
+        """,
+    ),
+    case(
+        "idempotency-key-set-in-branch-may-be-sent",
+        """
+        import requests
+
+        def send(p: dict, key: str | None):
+            for _ in range(3):
+                headers = {"Content-Type": "application/json"}
+                if key:
+                    headers["Idempotency-Key"] = key
+                try:
+                    return requests.post("https://x.test/a", json=p, headers=headers)
+                except requests.RequestException:
+                    pass
+        """,
+    ),
+    case(
+        "headers-computed-key-in-branch-unknown",
+        """
+        import requests
+
+        def send(p: dict, name: str, value: str):
+            for _ in range(3):
+                headers = {"Content-Type": "application/json"}
+                if name:
+                    headers[name] = value
                 try:
                     return requests.post("https://x.test/a", json=p, headers=headers)
                 except requests.RequestException:

@@ -3,6 +3,9 @@ sends, and whether methodlint can see all of them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
@@ -27,6 +30,15 @@ from methodlint.facts import (
 from methodlint.libraries import (
     Api,
 )
+
+
+@dataclass(frozen=True)
+class HeaderEdit:
+    """An item a function sets in (or, with `value` None, removes from) a headers dict."""
+
+    key: str
+    value: cst.BaseExpression | None
+    conditional: bool
 
 
 class HeaderResolution(ClassResolution):
@@ -248,48 +260,83 @@ class HeaderResolution(ClassResolution):
         base = self.headers_value(value, owner, depth + 1)
         if not base.known:
             return base
-        items = list(base.items)
-        for mutation in self._mutations.get(name, ()):
-            if not self._same_binding(name, mutation.scope, owner):
-                continue
-            if mutation.scope is not owner or mutation.conditional or mutation.key is None:
-                return UNKNOWN_HEADERS
-            key = literal_text(mutation.key)
-            if key is None or mutation.value is None:
-                return UNKNOWN_HEADERS
-            items = [h for h in items if h.name.lower() != key.lower()]
-            if not is_none(mutation.value):
-                items.append(self._header(key, mutation.value))
-        for (receiver, _), sites in self._methods_calls.items():
-            if receiver != name:
-                continue
-            for site in sites:
-                if not self._same_binding(name, site.scope, owner):
-                    continue
-                assert isinstance(site.node.func, cst.Attribute)
-                method = site.node.func.attr.value
-                if method in ("get", "items", "keys", "values", "copy", "__contains__"):
-                    continue
-                if method != "update" or site.scope is not owner or site.conditional:
-                    return UNKNOWN_HEADERS
-                if len(site.node.args) != 1 or site.node.args[0].keyword:
-                    return UNKNOWN_HEADERS
-                given = site.node.args[0].value
-                extra = self.headers_value(given, owner, depth + 1)
-                if not extra.known:
-                    return UNKNOWN_HEADERS
-                names = {h.name.lower() for h in extra.items}
-                if isinstance(given, cst.Dict):  # `d.update({"If-Match": None})` removes
-                    names |= {
-                        key.lower()
-                        for e in given.elements
-                        if isinstance(e, cst.DictElement)
-                        and (key := literal_text(e.key)) is not None
-                    }
-                items = [h for h in items if h.name.lower() not in names] + list(extra.items)
+        edits = self.header_edits(name, owner, depth)
+        if edits is None:
+            return UNKNOWN_HEADERS
+        items = self.apply_edits(list(base.items), edits)
         if any(self._passed_on(site, name) for site in self._calls_using(name, owner)):
             return UNKNOWN_HEADERS
         return Headers(True, tuple(items))
+
+    def header_edits(
+        self,
+        name: str,
+        owner: Scope,
+        depth: int = 0,
+        passes: Callable[[CallSite], bool] | None = None,
+    ) -> list[HeaderEdit] | None:
+        """What the function `owner` does to the headers dict `name` after binding it:
+        items set (`d["X"] = v`, `d.update({...})`, `d.setdefault("X", v)`), each with its
+        value (None: removed) and whether it is conditional. None when it does anything
+        methodlint cannot follow (a computed key, a call that may change the dict; `passes`
+        tells the calls that only pass it on to a request)."""
+        edits: list[HeaderEdit] = []
+        for mutation in self._mutations.get(name, ()):
+            if not self._same_binding(name, mutation.scope, owner):
+                continue
+            if mutation.scope is not owner or mutation.key is None or mutation.value is None:
+                return None
+            key = literal_text(mutation.key)
+            if key is None:
+                return None
+            value = None if is_none(mutation.value) else mutation.value
+            edits.append(HeaderEdit(key, value, mutation.conditional))
+        for site in self.method_calls(name, owner):
+            assert isinstance(site.node.func, cst.Attribute)
+            method = site.node.func.attr.value
+            if method in ("get", "items", "keys", "values", "copy", "__contains__"):
+                continue
+            args = site.node.args
+            if site.scope is not owner or any(a.keyword or a.star for a in args):
+                return None
+            if method == "setdefault" and len(args) == 2:
+                key = literal_text(args[0].value)
+                if key is None:
+                    return None
+                edits.append(HeaderEdit(key, args[1].value, True))
+                continue
+            if method != "update" or len(args) != 1:
+                return None
+            given = args[0].value
+            extra = self.headers_value(given, owner, depth + 1)
+            if not extra.known:
+                return None
+            if isinstance(given, cst.Dict):  # `d.update({"If-Match": None})` removes
+                for element in given.elements:
+                    if isinstance(element, cst.DictElement):
+                        key = literal_text(element.key)
+                        if key is not None and is_none(element.value):
+                            edits.append(HeaderEdit(key, None, site.conditional))
+            for header in extra.items:
+                found = self.header_nodes.get(id(header))
+                value = found[1] if found is not None else cst.Name("...")
+                edits.append(HeaderEdit(header.name, value, site.conditional))
+        for site in self._calls_using(name, owner):
+            if self._passed_on(site, name) and not (passes is not None and passes(site)):
+                return None
+        return edits
+
+    def apply_edits(self, items: list[Header], edits: list[HeaderEdit]) -> list[Header]:
+        """The headers after the edits. A conditional edit of a literal key may or may not
+        happen: its header may be sent (a signature, a trace id), and nothing it removes is
+        taken as gone. rules.md: such a key is visible, so the headers stay known."""
+        for edit in edits:
+            lowered = edit.key.lower()
+            if not edit.conditional:
+                items = [h for h in items if h.name.lower() != lowered]
+            if edit.value is not None:
+                items.append(self._header(edit.key, edit.value))
+        return items
 
     # Calls that may be given a headers dict without changing it.
     _READS_HEADERS = frozenset(

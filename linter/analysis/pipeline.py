@@ -161,10 +161,11 @@ def file_facts(
             remembered = resolver.header_nodes.get(id(header))
             if remembered is not None:
                 generated = analysis.fresh_call(remembered[1], header_scope)
+                origin = wrappers.header_functions.get(id(header), header_function)
                 if generated is not None:
-                    fresh.append((header.name, generated, header_function))
-                    if header_function is not None:
-                        wanted.append(header_function)
+                    fresh.append((header.name, generated, origin))
+                    if origin is not None:
+                        wanted.append(origin)
         arguments = None
         if raw.dynamic and method is not None:
             arguments = analysis.method_arguments(

@@ -13,11 +13,12 @@ compose up to `MAX_DEPTH` functions; recursion ends at the function being summar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from methodlint.analysis.headers import HeaderEdit
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry import names_in
 from methodlint.analysis.scopes import Binding, CallSite, Scope
@@ -93,6 +94,9 @@ class RequestSummary:
     url: str | None = None  # the parameter that is the URL, or the part of it that varies
     bodies: dict[int, str] = field(default_factory=dict)  # index in raw.bodies -> parameter
     headers: str | None = None  # the parameter that is the headers
+    # What the wrapper sets in that headers dict before sending it (None: unknown).
+    header_edits: list[HeaderEdit] | None = field(default_factory=list)
+    method_upper: bool = False  # the wrapper upper-cases the method (`method.upper()`)
     kwargs: bool = False  # the wrapper's `**kwargs` are passed on to the request
 
 
@@ -146,6 +150,9 @@ class Wrappers:
         self._summaries: dict[int, Summary | None] = {}
         self._mapped: dict[int, list[RawRequest]] = {}
         self._busy: set[int] = set()
+        # Headers a wrapper sets itself in the headers its caller passes: id -> the wrapper's
+        # function (a key generated there is new at every call of the wrapper).
+        self.header_functions: dict[int, cst.CSTNode] = {}
 
     def _mark_optional(self, raw: RawRequest) -> None:
         function = direct_function(raw.site.scope)
@@ -250,11 +257,22 @@ class Wrappers:
         return self._parameter_named(node.value, scope, owner)
 
     def _parameter_named(self, name: str, scope: Scope, owner: Scope) -> str | None:
+        """`name` as read in `scope` is the parameter of `owner` of that name: bound by the
+        parameter list, and otherwise only filled in when absent (`x = x or {}`, `x = {}`,
+        `x = dict(x or {})`) or re-cased (`method = method.upper()`)."""
         found = self.resolver.binding_scope(name, scope)
         if found is None or found[0] is not owner or name == owner.self_name:
             return None
         bindings = found[1]
-        return name if len(bindings) == 1 and bindings[0].kind == "param" else None
+        if bindings[0].kind != "param":
+            return None
+        for binding in bindings[1:]:
+            value = binding.node
+            if binding.kind != "assign" or not isinstance(value, cst.BaseExpression):
+                return None
+            if not _fills_or_recases(value, name):
+                return None
+        return name
 
     def _summarise(self, raw: RawRequest, owner: Scope, node: cst.FunctionDef) -> RequestSummary:
         site_scope = raw.site.scope
@@ -279,6 +297,17 @@ class Wrappers:
                 request.bodies[index] = parameter
         if raw.headers_expr is not None:
             request.headers = self._parameter(raw.headers_expr[0], raw.headers_expr[1], owner)
+            if request.headers is not None:
+                request.header_edits = self.resolver.header_edits(
+                    request.headers, owner, passes=lambda site: self.callee(site) is not None
+                )
+        if raw.dynamic and request.method is not None:
+            request.method_upper = any(
+                isinstance(b.node, cst.Call)
+                and isinstance(b.node.func, cst.Attribute)
+                and b.node.func.attr.value == "upper"
+                for b in owner.bindings.get(request.method, ())[1:]
+            )
         if raw.kwargs_expr is not None and node.params.star_kwarg is not None:
             name = node.params.star_kwarg.name.value
             request.kwargs = self._parameter(raw.kwargs_expr[0], raw.kwargs_expr[1], owner) == name
@@ -347,7 +376,7 @@ class Wrappers:
         )
         bound = arguments.bound
         if request.method is not None:
-            self._map_method(mapped, bound.get(request.method))
+            self._map_method(mapped, bound.get(request.method), request.method_upper)
         if request.url is not None:
             given = bound.get(request.url)
             if given is not None and not is_none(given.value):
@@ -365,7 +394,9 @@ class Wrappers:
             place: cst.CSTNode = given.arg if given.arg is not None else given.value
             bodies.append((name, keyword, place, _empty(name, given.value), given.value))
         if request.headers is not None:
-            mapped.headers, mapped.headers_expr = self._headers(bound.get(request.headers))
+            mapped.headers, mapped.headers_expr = self._headers(
+                bound.get(request.headers), request.header_edits, summary.scope.node
+            )
         if request.kwargs:
             keywords = raw.api.body_keywords
             for arg in arguments.extra:
@@ -389,7 +420,7 @@ class Wrappers:
         mapped.bodies = bodies
         return mapped
 
-    def _map_method(self, mapped: RawRequest, given: Argument | None) -> None:
+    def _map_method(self, mapped: RawRequest, given: Argument | None, upper: bool = False) -> None:
         """The method of a wrapper call from the argument of the wrapper's method parameter:
         a literal, a constant, an enum member; else still only known at run time."""
         if given is None:
@@ -398,6 +429,8 @@ class Wrappers:
             return
         value = self.resolver.value(given.value, given.scope)
         if isinstance(value, Text):
+            if upper:
+                value = Text(tuple(replace(o, upper_called=True) for o in value.options))
             verbatim = mapped.api.verbatim
             mapped.methods = frozenset(_effective(o, verbatim) for o in value.options)
             mapped.tokens = [(o, verbatim) for o in value.options if o.node is not None]
@@ -408,12 +441,47 @@ class Wrappers:
         mapped.method_expr, mapped.method_scope = given.value, given.scope
 
     def _headers(
-        self, given: Argument | None
+        self,
+        given: Argument | None,
+        edits: list[HeaderEdit] | None,
+        function: cst.CSTNode | None,
     ) -> tuple[Headers, tuple[cst.BaseExpression, Scope] | None]:
-        if given is None:
+        """The headers a wrapper sends from its headers parameter: what the caller passed
+        (or the default), with what the wrapper sets in it."""
+        if given is None or edits is None:
             return UNKNOWN_HEADERS, None
         headers = self.resolver.headers_value(given.value, given.scope)
+        if headers.known and edits:
+            before = {id(h) for h in headers.items}
+            items = self.resolver.apply_edits(list(headers.items), edits)
+            for header in items:
+                if id(header) not in before and function is not None:
+                    self.header_functions[id(header)] = function
+            headers = Headers(True, tuple(items))
         return headers, (given.value, given.scope) if given.arg is not None else None
+
+
+def _fills_or_recases(value: cst.BaseExpression, name: str) -> bool:
+    """`name or {}`, `{}`, `None`, `dict(name or {})`, `name.upper()`: a binding that keeps
+    what the caller passed, or fills in nothing when it passed nothing."""
+    if is_none(value) or (isinstance(value, cst.Dict) and not value.elements):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        inner = value.func.value
+        return (
+            isinstance(inner, cst.Name)
+            and inner.value == name
+            and value.func.attr.value in ("upper", "lower", "strip")
+            and not value.args
+        )
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+        if value.func.value in ("dict", "list") and len(value.args) == 1:
+            return _fills_or_recases(value.args[0].value, name)
+        return value.func.value == "dict" and not value.args
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        left, right = value.left, value.right
+        return isinstance(left, cst.Name) and left.value == name and _fills_or_recases(right, name)
+    return False
 
 
 def depends_on_caller(raw: RawRequest) -> bool:
