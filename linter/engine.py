@@ -270,12 +270,13 @@ class FileLinter:
             and (self.unused_suppressions is None)
         ):
             return []
-        diagnostics: dict[tuple[str, Span, str], Diagnostic] = {}
+        diagnostics: dict[tuple[str, Span], Diagnostic] = {}
         for rule in self.rules:
             for finding in rule.check_file(facts):
                 diagnostic = _diagnostic(rule, path, finding)
-                # A request built once and sent twice is reported once.
-                key = (rule.code, finding.span, finding.message)
+                # Reported once per place: a request built once and sent twice, or a body
+                # written inside a wrapper and judged again at each of its calls.
+                key = (rule.code, finding.span)
                 diagnostics.setdefault(key, diagnostic)
         kept = suppress.apply(source, diagnostics.values())
         if self.unused_suppressions is not None:

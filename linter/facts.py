@@ -33,8 +33,8 @@ class MethodToken:
     constant: bool = False
     upper_called: bool = False
     # Where the token stands: "request" (a request's method), "allowed-methods" (urllib3
-    # `Retry(allowed_methods=...)`/`method_whitelist`) or "retry-methods" (aiohttp_retry
-    # `methods=`).
+    # `Retry(allowed_methods=...)`/`method_whitelist`), "retry-methods" (aiohttp_retry
+    # `methods=`) or "route" (a route declaration's methods: `library` is the framework).
     role: str = "request"
 
     @property
@@ -124,7 +124,10 @@ class RetryScope:
     `connect_only` is true when it retries only failures that happen before the request is
     sent (connection-establishment errors) or responses saying it was not processed
     (413/429/503). `method_gated` is true when it compares the request's method with a set of
-    methods. `retries_on` names what it retries on, for messages.
+    methods. `retries_on` names what it retries on, for messages. `within` is the project
+    function the scope is written in when that is not the call's own function: a scope
+    inside a request wrapper, judged at this call of it because the caller decides the
+    request's method or headers.
     """
 
     kind: str
@@ -134,6 +137,7 @@ class RetryScope:
     connect_only: bool
     method_gated: bool = False
     retries_on: str = ""
+    within: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,69 @@ class HttpCall:
 
 
 @dataclass(frozen=True)
+class BodyRead:
+    """A read of the request body in a route handler: `what` as written (`request.form`,
+    `request.get_json()`, `note: NoteIn` for a FastAPI body parameter), and where."""
+
+    what: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A state-changing call a route handler makes itself (rules.md, ML5xx).
+
+    `kind` is "delete" (an ORM or SQLAlchemy session delete), "logout" (Django `logout`,
+    Flask-Login `logout_user`), "http" (an HTTP request with a method that is not safe) or
+    "write" (any other ORM or session write: `create`, `save`, `update`, `add`, `commit`).
+    `what` names it for messages (`db.session.delete()`, `POST via requests`); `span` is the
+    call.
+    """
+
+    kind: str
+    what: str
+    span: Span
+
+
+# Web frameworks whose routes methodlint reads (`Route.framework`).
+FRAMEWORKS = ("flask", "quart", "fastapi", "starlette", "django", "rest_framework", "aiohttp")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A server handler that a web framework calls for a path and a set of methods.
+
+    `framework` is one of `FRAMEWORKS`. `path` is the declared path as written (`/notes/<id>`,
+    `/notes/{id}`), None when the route is registered where methodlint cannot see it (a
+    class-based view served by a URL conf). `methods` are the methods whose requests reach
+    the handler (Flask and Starlette add HEAD to GET; an automatic OPTIONS answer is not the
+    handler's), upper case except where the framework compares them as written (Django
+    `require_http_methods`); empty when methodlint cannot tell. `default_methods` is true
+    when no methods were stated (Flask's `@app.route(path)`). `handler` is the function's
+    qualified name (`note_detail`, `NoteView.get`) and `span` its name; `declaration` is
+    where the route is declared (the decorator or the registration call), when it is seen.
+    `body_reads` and `state_changes` are what the handler itself does, in source order.
+    `method_tokens` are the literal methods of the declaration (role "route").
+    """
+
+    framework: str
+    path: str | None
+    methods: frozenset[str]
+    default_methods: bool
+    handler: str
+    span: Span
+    declaration: Span | None = None
+    body_reads: tuple[BodyRead, ...] = ()
+    state_changes: tuple[StateChange, ...] = ()
+    method_tokens: tuple[MethodToken, ...] = ()
+
+    @property
+    def safe_only(self) -> bool:
+        """Only GET, HEAD and OPTIONS requests reach the handler."""
+        return bool(self.methods) and self.methods <= {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """Everything the engine learned about one file."""
 
@@ -264,3 +331,4 @@ class FileFacts:
     calls: tuple[HttpCall, ...] = ()
     method_tokens: tuple[MethodToken, ...] = ()
     retry_policies: tuple[RetryPolicy, ...] = ()
+    routes: tuple[Route, ...] = ()

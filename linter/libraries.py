@@ -25,6 +25,28 @@ _CANONICAL_PREFIXES = (
     ("urllib3.poolmanager.", "urllib3."),
     ("urllib3.connectionpool.", "urllib3."),
     ("urllib3._request_methods.", "urllib3."),
+    # Web frameworks (server routes and test clients).
+    ("flask.app.", "flask."),
+    ("flask.blueprints.", "flask."),
+    ("flask.globals.", "flask."),
+    ("flask.sansio.blueprints.", "flask."),
+    ("quart.app.", "quart."),
+    ("quart.blueprints.", "quart."),
+    ("quart.globals.", "quart."),
+    ("fastapi.applications.", "fastapi."),
+    ("fastapi.routing.", "fastapi."),
+    ("fastapi.param_functions.", "fastapi."),
+    ("fastapi.datastructures.", "fastapi."),
+    ("fastapi.requests.", "starlette.requests."),
+    ("fastapi.testclient.", "starlette.testclient."),
+    ("fastapi.endpoints.", "starlette.endpoints."),
+    ("starlette.applications.", "starlette."),
+    ("aiohttp.web_app.", "aiohttp.web."),
+    ("aiohttp.web_routedef.", "aiohttp.web."),
+    ("aiohttp.web_urldispatcher.", "aiohttp.web."),
+    ("aiohttp.web_request.", "aiohttp.web."),
+    ("django.test.client.", "django.test."),
+    ("django.test.testcases.", "django.test."),
 )
 
 
@@ -43,6 +65,12 @@ RETRY_MODULES = ("tenacity", "backoff", "stamina", "retrying", "retry")
 # Modules whose names the engine follows too, without making a file worth parsing: typing
 # constructs in annotations (`Optional[...]`) and `contextlib.closing(client)`.
 HELPER_MODULES = ("typing", "typing_extensions", "contextlib")
+# Web frameworks: their routes are facts (`Route`), their test clients are HTTP clients, and
+# their import makes a file worth parsing. `aiohttp.web` is under `aiohttp` already.
+FRAMEWORK_MODULES = ("flask", "quart", "fastapi", "starlette", "django", "rest_framework")
+# Libraries a route handler uses to change state or declare its body (ORM sessions,
+# Flask-Login, Pydantic models): followed, without making a file worth parsing.
+FRAMEWORK_HELPER_MODULES = ("flask_login", "quart_auth", "sqlalchemy", "sqlmodel", "pydantic")
 
 
 @dataclass(frozen=True)
@@ -251,9 +279,76 @@ CLIENT_TYPES: dict[str, ClientType] = {
     )
 }
 
+# Test clients of web frameworks. Starlette's `TestClient` is an httpx client. Flask's and
+# Quart's send a body on any method. Django's and DRF's put the `data` of `get` and `head` in
+# the query string, and that of every other method in the body.
+_FLASK_TEST_CLIENT = _verbs("flask", ("data", "json"))
+_QUART_TEST_CLIENT = _verbs("quart", ("data", "form", "files", "json"))
+_DJANGO_TEST_CLIENT = {
+    verb: Api(
+        "django",
+        verb,
+        method=verb.upper(),
+        body_positions=() if verb in ("get", "head") else ((1, "data"),),
+        body_keywords=() if verb in ("get", "head") else ("data",),
+    )
+    for verb in _VERBS
+}
+CLIENT_TYPES.update(
+    (t.name, t)
+    for t in (
+        ClientType("starlette.testclient.TestClient", "httpx", _HTTPX_CLIENT),
+        ClientType("flask.testing.FlaskClient", "flask", _FLASK_TEST_CLIENT),
+        ClientType("quart.testing.QuartClient", "quart", _QUART_TEST_CLIENT),
+        ClientType("django.test.Client", "django", _DJANGO_TEST_CLIENT),
+        ClientType("django.test.AsyncClient", "django", _DJANGO_TEST_CLIENT),
+        ClientType("rest_framework.test.APIClient", "rest_framework", _DJANGO_TEST_CLIENT),
+    )
+)
+# The test client of `self.client` in a test case class deriving one of these.
+TEST_CASE_CLIENTS: dict[str, str] = {
+    **{
+        f"django.test.{case}": "django.test.Client"
+        for case in ("TestCase", "TransactionTestCase", "SimpleTestCase", "LiveServerTestCase")
+    },
+    "django.contrib.staticfiles.testing.StaticLiveServerTestCase": "django.test.Client",
+    **{
+        f"rest_framework.test.{case}": "rest_framework.test.APIClient"
+        for case in (
+            "APITestCase",
+            "APITransactionTestCase",
+            "APISimpleTestCase",
+            "APILiveServerTestCase",
+        )
+    },
+}
+# Web framework objects that routes are declared on (`Framework` values), by constructor,
+# and their attributes that are framework objects too (`app.router`).
+FRAMEWORK_TYPES = frozenset(
+    {
+        "flask.Flask",
+        "flask.Blueprint",
+        "quart.Quart",
+        "quart.Blueprint",
+        "fastapi.FastAPI",
+        "fastapi.APIRouter",
+        "starlette.Starlette",
+        "starlette.routing.Router",
+        "aiohttp.web.Application",
+        "aiohttp.web.RouteTableDef",
+    }
+)
+FRAMEWORK_ATTRIBUTES: dict[tuple[str, str], str] = {
+    ("aiohttp.web.Application", "router"): "aiohttp.web.UrlDispatcher",
+    ("fastapi.FastAPI", "router"): "fastapi.APIRouter",
+    ("starlette.Starlette", "router"): "starlette.routing.Router",
+}
+
 # Callables that return a client object (constructors and factories), by canonical name.
 CONSTRUCTORS: dict[str, str] = {
     **{name: name for name in CLIENT_TYPES},
+    "flask.Flask.test_client": "flask.testing.FlaskClient",
+    "quart.Quart.test_client": "quart.testing.QuartClient",
     "requests.session": "requests.Session",
     "urllib3.proxy_from_url": "urllib3.ProxyManager",
     "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",

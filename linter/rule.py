@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from methodlint.config import Config
 from methodlint.diagnostics import Fix, Severity, Span
-from methodlint.facts import FileFacts, HttpCall, MethodToken, RetryPolicy
+from methodlint.facts import FileFacts, HttpCall, MethodToken, RetryPolicy, Route
 
 DEFAULT_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
 DEFAULT_PRECONDITION_HEADERS = frozenset({"if-match", "if-unmodified-since"})
@@ -85,6 +85,9 @@ class Rule:
     def check_retry_policy(self, policy: RetryPolicy) -> Iterable[Finding]:
         return ()
 
+    def check_route(self, route: Route) -> Iterable[Finding]:
+        return ()
+
     def check_file(self, facts: FileFacts) -> Iterator[Finding]:
         """Every finding of this rule in one file; the default dispatches per fact."""
         for call in facts.calls:
@@ -93,6 +96,8 @@ class Rule:
             yield from self.check_method_token(token)
         for policy in facts.retry_policies:
             yield from self.check_retry_policy(policy)
+        for route in facts.routes:
+            yield from self.check_route(route)
 
     @classmethod
     def documentation(cls) -> dict[str, str]:

@@ -102,6 +102,10 @@ def judge(call: HttpCall, settings: RuleSettings) -> Verdict | None:
     if retry_safe_url(call, settings):
         return None
     unsafe = [s for s in call.retry_scopes if not s.connect_only and not s.method_gated]
+    if dynamic:
+        # A method this call only passes on: the wrapper's own scopes are judged at the
+        # wrapper (ML205) or at the calls that pass a method, not here.
+        unsafe = [s for s in unsafe if s.within is None]
     if not unsafe:
         return None
     keys = settings.idempotency_headers
@@ -126,6 +130,10 @@ def retried_by(scope: RetryScope) -> str:
     """`this loop`, `@stamina.retry`, `tenacity.Retrying(...)`."""
     if scope.kind == "block" and not scope.mechanism.endswith(")"):
         return f"{scope.mechanism}(...)"
+    if scope.within is not None and scope.kind == "loop":
+        return f"the loop in {scope.within}"
+    if scope.within is not None:
+        return f"{scope.mechanism} in {scope.within}"
     return scope.mechanism
 
 

@@ -2339,13 +2339,15 @@ SAFE_LOOPS = [
         """
         import requests
 
+        URL = "https://x.test/a"
+
         def send(p: dict, token: str):
             for _ in range(3):
                 headers = {"Content-Type": "application/json"}
                 if token:
                     headers["Authorization"] = token
                 try:
-                    return requests.post("https://x.test/a", json=p, headers=headers)  # expect: ML201
+                    return requests.post(URL, json=p, headers=headers)  # expect: ML201
                 except requests.RequestException:
                     pass
         """,

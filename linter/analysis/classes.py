@@ -16,6 +16,7 @@ from methodlint.analysis.scopes import (
 from methodlint.analysis.values import (
     BoundMethod,
     Built,
+    Framework,
     Instance,
     LocalClass,
     LocalFunction,
@@ -31,7 +32,9 @@ from methodlint.libraries import (
     CLIENT_METHOD_RESULTS,
     CLIENT_TYPES,
     CONSTRUCTORS,
+    FRAMEWORK_TYPES,
     FUNCTIONS,
+    TEST_CASE_CLIENTS,
 )
 
 
@@ -94,8 +97,23 @@ class ClassResolution(NameResolution):
         if values:
             first = self._agree(values)
             return first if not isinstance(first, (Text, LocalFunction)) else None
+        if attr == "client":
+            client = self._test_case_client(cls)
+            if client is not None:
+                return client
         base = self.client_base(cls)
         return BoundMethod(base, attr) if base is not None else None
+
+    def _test_case_client(self, cls: ClassInfo) -> Instance | None:
+        """`self.client` in a Django or DRF test case: its test client."""
+        for current in self._ancestors(cls):
+            for arg in current.node.bases:
+                if arg.keyword is None and not arg.star:
+                    base = self.value(arg.value, current.outer)
+                    if isinstance(base, Ref) and base.name in TEST_CASE_CLIENTS:
+                        client = TEST_CASE_CLIENTS[base.name]
+                        return Instance(client, "self.client")
+        return None
 
     def _narrowed(self, assignment: AttributeAssignment) -> Value:
         """`self.x = session` under `if isinstance(session, requests.Session):`: a client
@@ -241,6 +259,8 @@ class ClassResolution(NameResolution):
             value = self.value(node, scope)
             if isinstance(value, Ref) and value.name in CLIENT_TYPES:
                 return Instance(value.name, value.display)
+            if isinstance(value, Ref) and value.name in FRAMEWORK_TYPES:
+                return Framework(value.name, value.display)
             if isinstance(value, LocalClass):
                 return self.local_instance(self._classes[value.key]) or SelfOf(value.key)
             return None
@@ -273,6 +293,8 @@ class ClassResolution(NameResolution):
                 return inner if isinstance(inner, Built) else None
         callee = self.value(func, scope)
         if isinstance(callee, Ref):
+            if callee.name in FRAMEWORK_TYPES:
+                return Framework(callee.name, callee.display)
             constructed = CONSTRUCTORS.get(callee.name)
             if constructed is not None:
                 display = callee.display

@@ -348,7 +348,7 @@ class HeaderResolution(ClassResolution):
         """`name` (a headers dict) is given to a call that may change it: anything but an
         HTTP request, a logging call or a builtin that only reads it."""
         given = any(isinstance(a.value, cst.Name) and a.value.value == name for a in site.node.args)
-        if not given or self.callee_api(site) is not None:
+        if not given or self.callee_api(site) is not None or self.passes_to_request(site):
             return False
         func = site.node.func
         if isinstance(func, cst.Attribute) and func.attr.value in self._LOGS:

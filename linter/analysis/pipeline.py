@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import libcst as cst
 
@@ -35,22 +36,6 @@ def _function_names(scope: Scope) -> tuple[str | None, str | None, bool]:
     if function is None:
         return None, cls.name if cls else None, False
     return function.qualname, cls.name if cls else None, function.is_async
-
-
-def _header_origin(raw: RawRequest) -> tuple[Scope, cst.CSTNode | None]:
-    """Where a request's header values are read, and for headers written inside a wrapper
-    that the call calls, the function of that wrapper they are written in."""
-    if raw.headers_expr is not None and (
-        raw.inner is None or raw.headers_expr is not (raw.inner.headers_expr)
-    ):
-        return raw.headers_expr[1], None
-    if raw.inner is not None and raw.headers is raw.inner.headers:
-        scope, node = _header_origin(raw.inner)
-        if node is None:
-            function = (raw.inner.send or raw.inner.site).scope.function()
-            node = function.node if function is not None else None
-        return scope, node
-    return (raw.send or raw.site).scope, None
 
 
 def build_facts(
@@ -141,7 +126,9 @@ def file_facts(
             cached += recursion.scopes(raw, method)
             inner = raw.inner
             if inner is not None and depends_on_caller(inner):
-                cached = scopes_of(inner) + cached
+                wrapper = raw.via[0]
+                inherited = [replace(s, within=s.within or wrapper) for s in scopes_of(inner)]
+                cached = inherited + cached
             scope_memo[id(raw)] = cached
         return cached
 
@@ -156,12 +143,11 @@ def file_facts(
         method = resolver.method_node(raw)
         scopes = scopes_of(raw)
         fresh: list[tuple[str, cst.Call, cst.CSTNode | None]] = []
-        header_scope, header_function = _header_origin(raw)
         for header in raw.headers.items:
             remembered = resolver.header_nodes.get(id(header))
             if remembered is not None:
+                header_scope, origin = wrappers.header_origin(raw, header)
                 generated = analysis.fresh_call(remembered[1], header_scope)
-                origin = wrappers.header_functions.get(id(header), header_function)
                 if generated is not None:
                     fresh.append((header.name, generated, origin))
                     if origin is not None:
@@ -253,6 +239,7 @@ def file_facts(
                         connect_only=scope.connect_only,
                         method_gated=scope.method_gated,
                         retries_on=scope.retries_on,
+                        within=scope.within,
                     )
                     for scope in scopes
                 ),

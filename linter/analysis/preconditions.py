@@ -697,10 +697,13 @@ class _Function:
                     end = after[position] if position < len(after) else 1 << 30
                     holders.setdefault(key, []).append((event.index, end))
 
+        # A wrapper that returns the body (`return r.json()`): its result is content already.
+        keys_read = "keys" if get.raw.returns_content else "read_keys"
+
         def reads(summary: _Summary, at: int) -> bool:
             return bool(summary.read_nodes & responses) or any(
                 start < at <= end
-                for key in summary.read_keys
+                for key in getattr(summary, keys_read)
                 for start, end in holders.get(key, ())
             )
 

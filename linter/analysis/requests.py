@@ -59,6 +59,9 @@ class RawRequest:
     # call to the library call, and the request as the wrapper makes it.
     via: tuple[str, ...] = ()
     inner: RawRequest | None = None
+    # The wrapper returns the response's content (`return response.json()`), not the
+    # response: what the caller holds is what the request read.
+    returns_content: bool = False
 
 
 class Resolver(HeaderResolution):

@@ -9,7 +9,7 @@ expressions here, classes (`classes.py`), headers (`headers.py`), requests (`req
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -29,6 +29,7 @@ from methodlint.analysis.values import (
     IN_PROGRESS,
     REQUESTS_MODULES,
     BoundMethod,
+    Framework,
     Instance,
     LocalClass,
     LocalFunction,
@@ -49,6 +50,9 @@ from methodlint.facts import (
     Header,
 )
 from methodlint.libraries import (
+    FRAMEWORK_ATTRIBUTES,
+    FRAMEWORK_HELPER_MODULES,
+    FRAMEWORK_MODULES,
     HELPER_MODULES,
     HTTP_MODULES,
     canonical,
@@ -67,8 +71,17 @@ class NameResolution:
     ) -> None:
         self.module = module
         self.visitor = visitor
+        # Whether a call passes what it is given on to a request: a call of a request
+        # wrapper of the module (set by `wrappers.Wrappers`).
+        self.passes_to_request: Callable[[CallSite], bool] = lambda site: False
         self.http_modules = dict(http_modules or {})
-        self._roots = set(HTTP_MODULES) | set(HELPER_MODULES) | set(self.http_modules)
+        self._roots = (
+            set(HTTP_MODULES)
+            | set(HELPER_MODULES)
+            | set(FRAMEWORK_MODULES)
+            | set(FRAMEWORK_HELPER_MODULES)
+            | set(self.http_modules)
+        )
         self._memo: dict[tuple[int, int], object] = {}
         self._classes = {id(c.node): c for c in visitor.classes}
         self._functions: dict[int, Binding] = {}
@@ -395,6 +408,11 @@ class NameResolution:
             return base  # `HTTPMethod.POST.value`
         if isinstance(base, LocalClass):
             return self._enum_member(self._classes[base.key], attr)
+        if isinstance(base, Framework):
+            inner = FRAMEWORK_ATTRIBUTES.get((base.type, attr))
+            if inner is not None:
+                return Framework(inner, f"{base.display}.{attr}")
+            return Ref(f"{base.type}.{attr}", f"{base.display}.{attr}")
         return None
 
     def _arg(self, call: cst.Call, position: int | None, keyword: str | None) -> cst.Arg | None:

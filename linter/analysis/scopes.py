@@ -156,6 +156,11 @@ class ScopeVisitor(cst.CSTVisitor):
         self.calls: list[CallSite] = []
         self.mutations: list[Mutation] = []
         self.classes: list[ClassInfo] = []
+        # Attribute reads (`request.form`), for what route handlers read of the request, and
+        # the top-level modules imported anywhere (`flask`), to skip that analysis cheaply.
+        self.attributes: list[tuple[cst.Attribute, Scope]] = []
+        self.functions: list[Binding] = []
+        self.imported: set[str] = set()
         self._conditional = [0]
         self._with_targets: list[list[Binding]] = []
         self.block: Block | None = None
@@ -236,6 +241,7 @@ class ScopeVisitor(cst.CSTVisitor):
         )
         binding = Binding("def", outer, node, inner=inner)
         outer.bind(node.name.value, binding)
+        self.functions.append(binding)
         params = node.params
         ordered = [*params.posonly_params, *params.params]
         if outer.kind == "class" and outer.cls is not None:
@@ -372,6 +378,7 @@ class ScopeVisitor(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = get_full_name_for_node(alias.name) or ""
+            self.imported.add(full.split(".")[0])
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.scope.bind(
                     alias.asname.name.value, Binding("import", self.scope, qualname=full)
@@ -385,6 +392,8 @@ class ScopeVisitor(cst.CSTVisitor):
             return
         module = get_full_name_for_node(node.module) if node.module is not None else None
         relative = bool(node.relative)
+        if module is not None and not relative:
+            self.imported.add(module.split(".")[0])
         for alias in node.names:
             name = get_full_name_for_node(alias.name) or ""
             bound = name
@@ -546,6 +555,9 @@ class ScopeVisitor(cst.CSTVisitor):
             function.yields.append(None if isinstance(value, cst.From) else value)
 
     # -- calls ----------------------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append((node, self.scope))
 
     def visit_Call(self, node: cst.Call) -> None:
         site = CallSite(node, self.scope, self._conditional[-1] > 0, self.scope.tick(), self.block)

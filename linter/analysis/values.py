@@ -84,7 +84,28 @@ class SelfOf:
     key: int
 
 
-Value = Ref | Instance | BoundMethod | Text | Built | LocalClass | LocalFunction | SelfOf | None
+@dataclass(frozen=True)
+class Framework:
+    """A web framework object that routes are declared on (an app, a blueprint, a router, a
+    route table: `libraries.FRAMEWORK_TYPES`); its attributes are `Ref`s of its type
+    (`flask.Flask.route`)."""
+
+    type: str
+    display: str
+
+
+Value = (
+    Ref
+    | Instance
+    | BoundMethod
+    | Text
+    | Built
+    | LocalClass
+    | LocalFunction
+    | SelfOf
+    | Framework
+    | None
+)
 
 # Arguments that make a request a different request when they change (headers do not).
 CONTENT_KEYWORDS = frozenset(

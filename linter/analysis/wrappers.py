@@ -21,9 +21,19 @@ from libcst.helpers import get_full_name_for_node
 from methodlint.analysis.headers import HeaderEdit
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry import names_in
-from methodlint.analysis.scopes import Binding, CallSite, Scope
-from methodlint.analysis.values import LocalFunction, Text, TextOption, is_empty_literal, is_none
-from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Headers
+from methodlint.analysis.scopes import Binding, CallSite, ClassInfo, Scope
+from methodlint.analysis.values import (
+    LocalFunction,
+    SelfOf,
+    Text,
+    TextOption,
+    is_empty_literal,
+    is_none,
+)
+from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
+
+# What reads a response's content: `r.json()`, `r.text`, `r.content`, `await r.read()`.
+CONTENT_READS = frozenset({"json", "text", "content", "read", "aread", "data"})
 
 RawBody = tuple[str, bool, cst.CSTNode, bool, cst.BaseExpression]
 
@@ -150,9 +160,10 @@ class Wrappers:
         self._summaries: dict[int, Summary | None] = {}
         self._mapped: dict[int, list[RawRequest]] = {}
         self._busy: set[int] = set()
-        # Headers a wrapper sets itself in the headers its caller passes: id -> the wrapper's
-        # function (a key generated there is new at every call of the wrapper).
-        self.header_functions: dict[int, cst.CSTNode] = {}
+        # Where header values of wrapper calls are read: id -> (scope, the wrapper function
+        # they are written in, if any: a key generated there is new at every call of it).
+        self._header_origins: dict[int, tuple[Scope, cst.CSTNode | None]] = {}
+        resolver.passes_to_request = lambda site: self.callee(site) is not None
 
     def _mark_optional(self, raw: RawRequest) -> None:
         function = direct_function(raw.site.scope)
@@ -160,14 +171,16 @@ class Wrappers:
             raw.bodies = [self._optional(body, raw, function) for body in raw.bodies]
 
     def _optional(self, body: RawBody, raw: RawRequest, function: Scope) -> RawBody:
-        """A body that is a parameter whose default sends nothing (`data=None`) sends content
-        only when a caller passes some: it is judged at those calls, not in the wrapper."""
+        """A body that is a parameter whose default sends nothing (`data=None`, passed on as
+        `data=data` or `data=data or None`) sends content only when a caller passes some:
+        it is judged at those calls, not in the wrapper."""
         name, keyword, place, empty, value = body
-        if empty or not isinstance(value, cst.Name):
+        passed = _passed_on(value)
+        if empty or passed is None:
             return body
-        if self._parameter_named(value.value, raw.site.scope, function) is None:
+        if self._parameter_named(passed.value, raw.site.scope, function) is None:
             return body
-        param = function.bindings[value.value][0].node
+        param = function.bindings[passed.value][0].node
         default = param.default if isinstance(param, cst.Param) else None
         if default is not None and _empty(name, default):
             return (name, keyword, place, True, value)
@@ -211,13 +224,39 @@ class Wrappers:
         if found is not None:
             summary = found[1]
             arguments = self._bind(site, summary)
+            receiver = self._receiver(site)
             for request in summary.requests:
+                if receiver is not None and self._overridden(receiver, request.raw.via):
+                    continue
                 if len(request.raw.via) < MAX_DEPTH:
                     made = self._map(site, summary, request, arguments)
                     self._mark_optional(made)
                     result.append(made)
         self._mapped[key] = result
         return result
+
+    def _receiver(self, site: CallSite) -> ClassInfo | None:
+        """The class of the module the instance a method is called on belongs to."""
+        func = site.node.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        value = self.resolver.value(func.value, site.scope)
+        return self.resolver._classes.get(value.key) if isinstance(value, SelfOf) else None
+
+    def _overridden(self, receiver: ClassInfo, via: tuple[str, ...]) -> bool:
+        """A method of the chain is overridden, for this instance's class, by one that makes
+        no request (a dry-run client, a test double): that request is not sent."""
+        ancestors = self.resolver._ancestors(receiver)
+        for qualname in via:
+            name = qualname.rpartition(".")[2]
+            for cls in ancestors:
+                binding = cls.methods.get(name)
+                if binding is None:
+                    continue
+                if binding.inner is not None and binding.inner.qualname != qualname:
+                    return self.summary(binding) is None
+                break
+        return False
 
     # -- summaries --------------------------------------------------------------------------
 
@@ -292,7 +331,7 @@ class Wrappers:
                 if len(used) == 1:
                     request.url = used.pop()
         for index, body in enumerate(raw.bodies):
-            parameter = self._parameter(body[4], site_scope, owner)
+            parameter = self._parameter(_passed_on(body[4]), site_scope, owner)
             if parameter is not None:
                 request.bodies[index] = parameter
         if raw.headers_expr is not None:
@@ -395,8 +434,10 @@ class Wrappers:
             bodies.append((name, keyword, place, _empty(name, given.value), given.value))
         if request.headers is not None:
             mapped.headers, mapped.headers_expr = self._headers(
-                bound.get(request.headers), request.header_edits, summary.scope.node
+                bound.get(request.headers), request.header_edits, summary.scope.node, summary.scope
             )
+        elif mapped.headers.items:
+            mapped.headers = self._header_arguments(raw, summary, bound)
         if request.kwargs:
             keywords = raw.api.body_keywords
             for arg in arguments.extra:
@@ -418,7 +459,84 @@ class Wrappers:
             if arguments.spread is not None:
                 mapped.kwargs_expr = (arguments.spread.value, site.scope)
         mapped.bodies = bodies
+        mapped.returns_content = self._returns_content(summary, raw)
         return mapped
+
+    def _returns_content(self, summary: Summary, raw: RawRequest) -> bool:
+        """The wrapper returns what the request read (`return response.json()`, `.text`,
+        `.content`), or the result of a wrapper call that does."""
+        call = (raw.send or raw.site).node
+        names: set[str] = set()
+        for name, bindings in summary.scope.bindings.items():
+            for binding in bindings:
+                value = binding.node
+                if isinstance(value, cst.Await):
+                    value = value.expression
+                if binding.kind in ("assign", "with") and value is call:
+                    names.add(name)
+
+        def holds(node: cst.BaseExpression) -> bool:
+            if isinstance(node, cst.Await):
+                node = node.expression
+            return node is call or (isinstance(node, cst.Name) and node.value in names)
+
+        for returned in summary.scope.returns:
+            if isinstance(returned, cst.Await):
+                returned = returned.expression
+            if raw.returns_content and holds(returned):
+                return True
+            read = returned.func if isinstance(returned, cst.Call) else returned
+            if (
+                isinstance(read, cst.Attribute)
+                and read.attr.value in CONTENT_READS
+                and holds(read.value)
+            ):
+                return True
+        return False
+
+    def header_origin(self, raw: RawRequest, header: Header) -> tuple[Scope, cst.CSTNode | None]:
+        """Where a header value of a request is read, and for one written inside a wrapper
+        that the call calls, the function it is written in."""
+        found = self._header_origins.get(id(header))
+        if found is not None:
+            return found
+        if raw.headers_expr is not None and (
+            raw.inner is None or raw.headers_expr is not raw.inner.headers_expr
+        ):
+            return raw.headers_expr[1], None
+        if raw.inner is not None and raw.headers is raw.inner.headers:
+            return self._inherited_origin(raw.inner, header)
+        return (raw.send or raw.site).scope, None
+
+    def _inherited_origin(
+        self, inner: RawRequest, header: Header
+    ) -> tuple[Scope, cst.CSTNode | None]:
+        scope, node = self.header_origin(inner, header)
+        if node is None:
+            function = (inner.send or inner.site).scope.function()
+            node = function.node if function is not None else None
+        return scope, node
+
+    def _header_arguments(
+        self, raw: RawRequest, summary: Summary, bound: dict[str, Argument]
+    ) -> Headers:
+        """The wrapper's own headers, with each value that is one of its parameters
+        (`{"Idempotency-Key": key}`) read from the caller's argument."""
+        items: list[Header] = []
+        changed = False
+        for header in raw.headers.items:
+            scope, function = self._inherited_origin(raw, header)
+            remembered = self.resolver.header_nodes.get(id(header))
+            parameter = self._parameter(remembered[1], scope, summary.scope) if remembered else None
+            given = bound.get(parameter) if parameter is not None else None
+            if given is not None:
+                header = self.resolver._header(header.name, given.value)
+                self._header_origins[id(header)] = (given.scope, None)
+                changed = True
+            else:
+                self._header_origins.setdefault(id(header), (scope, function))
+            items.append(header)
+        return Headers(raw.headers.known, tuple(items)) if changed else raw.headers
 
     def _map_method(self, mapped: RawRequest, given: Argument | None, upper: bool = False) -> None:
         """The method of a wrapper call from the argument of the wrapper's method parameter:
@@ -445,6 +563,7 @@ class Wrappers:
         given: Argument | None,
         edits: list[HeaderEdit] | None,
         function: cst.CSTNode | None,
+        owner: Scope | None = None,
     ) -> tuple[Headers, tuple[cst.BaseExpression, Scope] | None]:
         """The headers a wrapper sends from its headers parameter: what the caller passed
         (or the default), with what the wrapper sets in it."""
@@ -455,10 +574,33 @@ class Wrappers:
             before = {id(h) for h in headers.items}
             items = self.resolver.apply_edits(list(headers.items), edits)
             for header in items:
-                if id(header) not in before and function is not None:
-                    self.header_functions[id(header)] = function
+                if id(header) not in before and owner is not None:
+                    self._header_origins[id(header)] = (owner, function)
             headers = Headers(True, tuple(items))
         return headers, (given.value, given.scope) if given.arg is not None else None
+
+
+def _passed_on(value: cst.BaseExpression) -> cst.Name | None:
+    """The parameter a body argument passes on: `data`, `data or None`, `data if data else
+    None`."""
+    if isinstance(value, cst.Name):
+        return value
+    if (
+        isinstance(value, cst.BooleanOperation)
+        and isinstance(value.operator, cst.Or)
+        and isinstance(value.left, cst.Name)
+        and (is_none(value.right) or is_empty_literal(value.right))
+    ):
+        return value.left
+    if (
+        isinstance(value, cst.IfExp)
+        and isinstance(value.body, cst.Name)
+        and is_none(value.orelse)
+        and isinstance(value.test, cst.Name)
+        and value.test.value == value.body.value
+    ):
+        return value.body
+    return None
 
 
 def _fills_or_recases(value: cst.BaseExpression, name: str) -> bool:

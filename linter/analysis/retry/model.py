@@ -119,6 +119,7 @@ class RawScope:
     connect_only: bool
     method_gated: bool
     retries_on: str
+    within: str | None = None  # the wrapper it is in, for a scope inherited from one
 
 
 @dataclass

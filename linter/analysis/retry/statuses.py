@@ -257,6 +257,8 @@ class StatusChecks(RetryNames):
                 number = left_number
                 operator = _MIRRORED.get(type(operator), operator)
             assert number is not None
+            if not 100 <= number <= 600:
+                return None  # not a status (`attempts > 0`)
             if isinstance(operator, cst.GreaterThanEqual):
                 low = max(low, number)
             elif isinstance(operator, cst.GreaterThan):
