@@ -106,6 +106,9 @@ class RequestSummary:
     headers: str | None = None  # the parameter that is the headers
     # What the wrapper sets in that headers dict before sending it (None: unknown).
     header_edits: list[HeaderEdit] | None = field(default_factory=list)
+    # Bodies computed inside the wrapper from its parameters (`data=dumps(data) if data
+    # else None`): index in raw.bodies -> those parameters, in order.
+    body_parameters: dict[int, list[str]] = field(default_factory=dict)
     method_upper: bool = False  # the wrapper upper-cases the method (`method.upper()`)
     kwargs: bool = False  # the wrapper's `**kwargs` are passed on to the request
 
@@ -334,6 +337,10 @@ class Wrappers:
             parameter = self._parameter(_passed_on(body[4]), site_scope, owner)
             if parameter is not None:
                 request.bodies[index] = parameter
+            elif not body[3]:
+                depends = self._depends(body[4], site_scope, owner)
+                if depends:
+                    request.body_parameters[index] = depends
         if raw.headers_expr is not None:
             request.headers = self._parameter(raw.headers_expr[0], raw.headers_expr[1], owner)
             if request.headers is not None:
@@ -423,6 +430,12 @@ class Wrappers:
         bodies: list[RawBody] = []
         for index, body in enumerate(raw.bodies):
             parameter = request.bodies.get(index)
+            depends = request.body_parameters.get(index)
+            if parameter is None and depends is not None:
+                computed = self._computed_body(body, depends, bound)
+                if computed is not None:
+                    bodies.append(computed)
+                continue
             if parameter is None:
                 bodies.append(body)
                 continue
@@ -461,6 +474,43 @@ class Wrappers:
         mapped.bodies = bodies
         mapped.returns_content = self._returns_content(summary, raw)
         return mapped
+
+    def _computed_body(
+        self, body: RawBody, depends: list[str], bound: dict[str, Argument]
+    ) -> RawBody | None:
+        """A body the wrapper computes from its parameters, at one call: no content when
+        the call passes nothing for any of them (their defaults are None or empty); else the
+        content the caller passes, reported where the caller writes it. None when methodlint
+        cannot tell."""
+        name, keyword = body[0], body[1]
+        for parameter in depends:
+            given = bound.get(parameter)
+            if given is None:
+                return None
+            if given.arg is not None and not _empty(name, given.value):
+                return (name, keyword, given.arg, False, given.value)
+        return (name, keyword, body[2], True, body[4])
+
+    def _depends(
+        self, node: cst.BaseExpression, scope: Scope, owner: Scope, depth: int = 0
+    ) -> list[str]:
+        """The parameters of `owner` an expression is computed from, through the names
+        the function binds (a few levels deep)."""
+        found: list[str] = []
+        if depth > 4:
+            return found
+        for name in sorted(names_in(node)):
+            where = self.resolver.binding_scope(name, scope)
+            if where is None or where[0] is not owner or name == owner.self_name:
+                continue
+            for binding in where[1]:
+                if binding.kind == "param" and name not in found:
+                    found.append(name)
+                elif binding.kind == "assign" and isinstance(binding.node, cst.BaseExpression):
+                    for inner in self._depends(binding.node, owner, owner, depth + 1):
+                        if inner not in found:
+                            found.append(inner)
+        return found
 
     def _returns_content(self, summary: Summary, raw: RawRequest) -> bool:
         """The wrapper returns what the request read (`return response.json()`, `.text`,
