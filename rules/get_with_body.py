@@ -49,6 +49,19 @@ class GetWithBody(BodyOnMethodRule):
     hint = "Send the data as query parameters (params=), or use POST for a request with content"
     method = "GET"
     VALID = (
+        # The same wrapper called without a body; and a cache whose `get` is no request.
+        "import requests\n"
+        "class Api:\n"
+        "    def __init__(self):\n"
+        "        self.s = requests.Session()\n"
+        "    def get(self, path, data=None):\n"
+        "        return self.s.get('https://x.test' + path, data=data)\n"
+        "class Cache:\n"
+        "    def get(self, key, data=None):\n"
+        "        return data\n"
+        "def f(api: Api):\n"
+        "    Cache().get('k', data={'q': 1})\n"
+        "    return api.get('/search')\n",
         "import requests\nrequests.get('https://x.test/s', params={'q': 1})\n",
         "import requests\nrequests.get('https://x.test/s', {'q': 1})\n",
         "import requests\nrequests.get('https://x.test/s', json=None, data=b'')\n",
@@ -56,6 +69,15 @@ class GetWithBody(BodyOnMethodRule):
         "cache = {}\ncache.get('k', data=1)\n",
     )
     INVALID = (
+        # A wrapper that passes its `data` on; the caller sends a GET with content.
+        "import requests\n"
+        "class Api:\n"
+        "    def __init__(self):\n"
+        "        self.s = requests.Session()\n"
+        "    def get(self, path, data=None):\n"
+        "        return self.s.get('https://x.test' + path, data=data)\n"
+        "def search(api: Api):\n"
+        "    return api.get('/search', data={'q': 'x'})\n",
         "import requests\nrequests.get('https://x.test/s', json={'q': 1})\n",
         "import requests as rq\nrq.request('GET', 'https://x.test/s', data='q=1')\n",
         "import httpx\nhttpx.request('GET', 'https://x.test/s', json={})\n",

@@ -20,7 +20,12 @@ class NonIdempotentRetryDecorator(RetryRule):
     - blocks: `for attempt in tenacity.Retrying(...): with attempt:` (and `AsyncRetrying`),
       `stamina.retry_context(...)`, and a function run through `tenacity.Retrying(...)(fn)`,
       `tenacity.retry(...)(fn)(...)`, `stamina.RetryingCaller()`/`AsyncRetryingCaller()`:
-      an HTTP function passed directly, a lambda, or a function of the same file.
+      an HTTP function passed directly, a lambda, or a function of the same file; and a
+      project retry helper, a function that calls the callable it is given again after a
+      failure (`with_retries(self._create_order, order)`).
+
+    The decorated function's or block's own requests count, and so do those of the project
+    functions it calls (reported at the call, with the chain in the message).
 
     A decorator configured for one attempt (`stop_after_attempt(1)`, `max_tries=1`,
     `attempts=1`, `tries=1`, `stop_max_attempt_number=1`, Celery `max_retries=0`) is no
@@ -79,6 +84,14 @@ class NonIdempotentRetryDecorator(RetryRule):
         "errors (ConnectError, ConnectTimeout)"
     )
     VALID = (
+        # The helper sets a key made once per operation.
+        "import requests, tenacity\n"
+        "def _post(path, body, key):\n"
+        "    return requests.post('https://x.test' + path, json=body,\n"
+        "                         headers={'Idempotency-Key': key})\n"
+        "@tenacity.retry\n"
+        "def notify(event):\n"
+        "    return _post('/events', event, event['id'])\n",
         "import httpx, stamina\n"
         "@stamina.retry(on=httpx.ConnectError, attempts=3)\n"
         "def f(p):\n"
@@ -114,6 +127,25 @@ class NonIdempotentRetryDecorator(RetryRule):
         "            return requests.post('https://es.test/idx/_search', json=q)\n",
     )
     INVALID = (
+        # A decorated function that calls a helper that posts.
+        "import requests, tenacity\n"
+        "def _post(path, body):\n"
+        "    return requests.post('https://x.test' + path, json=body)\n"
+        "@tenacity.retry\n"
+        "def notify(event):\n"
+        "    return _post('/events', event)\n",
+        # A project retry helper given a function that posts.
+        "import time, requests\n"
+        "def with_retries(fn, *args):\n"
+        "    for attempt in range(3):\n"
+        "        try:\n"
+        "            return fn(*args)\n"
+        "        except requests.RequestException:\n"
+        "            time.sleep(attempt)\n"
+        "def create(o):\n"
+        "    return requests.post('https://x.test/o', json=o)\n"
+        "def place(o):\n"
+        "    return with_retries(create, o)\n",
         "import httpx, stamina\n"
         "@stamina.retry(on=httpx.HTTPError, attempts=3)\n"
         "async def f(client: httpx.AsyncClient, p):\n"

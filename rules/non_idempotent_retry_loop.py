@@ -15,7 +15,11 @@ class NonIdempotentRetryLoop(RetryRule):
     A retry loop is a `while` loop, or a `for` loop whose target the request does not use,
     that runs the request again after a failure (a `try` whose handler lets the loop go on,
     or a check of the response that separates failure from success) and leaves it on
-    success (`break`, `return`, or a loop condition that success makes false).
+    success (`break`, `return`, or a loop condition that success makes false). The loop also
+    re-sends what the functions it calls send (reported at the call in the loop, with the
+    chain: `POST via requests.Session in Shop._send`), and a function that calls itself again
+    in an `except` handler or after an error status of its response is a retry by recursion
+    (reported at the request).
 
     Not flagged:
     - iteration: the URL, content or query uses the loop target, a name derived from it, a
@@ -92,6 +96,23 @@ class NonIdempotentRetryLoop(RetryRule):
         "connection errors (ConnectTimeout), or make the request idempotent"
     )
     VALID = (
+        # The wrapper always sends GET.
+        "import requests\n"
+        "def _get(path):\n"
+        "    return requests.get('https://x.test' + path)\n"
+        "def f():\n"
+        "    for _ in range(3):\n"
+        "        try:\n"
+        "            return _get('/orders')\n"
+        "        except requests.RequestException:\n"
+        "            pass\n",
+        # A recursion that retries only 429.
+        "import requests\n"
+        "def send(o):\n"
+        "    r = requests.post('https://x.test/orders', json=o)\n"
+        "    if r.status_code == 429:\n"
+        "        return send(o)\n"
+        "    return r\n",
         # An idempotency key made once, outside the loop.
         "import requests, time\n"
         "def f(p):\n"
@@ -196,6 +217,26 @@ class NonIdempotentRetryLoop(RetryRule):
         "            pass\n",
     )
     INVALID = (
+        # A loop around a call of a project function that posts.
+        "import requests\n"
+        "class Shop:\n"
+        "    def __init__(self):\n"
+        "        self.s = requests.Session()\n"
+        "    def _send(self, method, path, **kw):\n"
+        "        return self.s.request(method, 'https://x.test' + path, **kw)\n"
+        "    def order(self, o):\n"
+        "        for _ in range(3):\n"
+        "            try:\n"
+        "                return self._send('POST', '/orders', json=o)\n"
+        "            except requests.RequestException:\n"
+        "                pass\n",
+        # Retry by recursion on a server error.
+        "import requests\n"
+        "def send(o, tries=3):\n"
+        "    r = requests.post('https://x.test/orders', json=o)\n"
+        "    if r.status_code >= 500 and tries:\n"
+        "        return send(o, tries - 1)\n"
+        "    return r\n",
         "import requests, time\n"
         "def f(p):\n"
         "    for attempt in range(3):\n"
