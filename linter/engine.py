@@ -20,7 +20,7 @@ from typing import TypeVar
 from methodlint import suppress
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Span
-from methodlint.libraries import HTTP_MODULES, RETRY_MODULES
+from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
 
@@ -64,15 +64,16 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class PreFilter:
-    """A byte-level test: does the file import an HTTP or retry library (or a configured
-    module)? A substring search first; an import statement's match confirms it."""
+    """A byte-level test: does the file import an HTTP or retry library, a web framework
+    (or a configured module)? A substring search first; an import statement's match confirms
+    it."""
 
     names: tuple[bytes, ...]
     statement: re.Pattern[bytes]
 
     @classmethod
     def for_modules(cls, extra: Iterable[str] = ()) -> PreFilter:
-        modules = sorted({*HTTP_MODULES, *RETRY_MODULES, *extra})
+        modules = sorted({*HTTP_MODULES, *RETRY_MODULES, *FRAMEWORK_MODULES, *extra})
         names = tuple(m.encode() for m in modules)
         alternatives = b"|".join(re.escape(n) for n in names)
         statement = re.compile(
@@ -267,6 +268,7 @@ class FileLinter:
             not facts.calls
             and not facts.method_tokens
             and not facts.retry_policies
+            and not facts.routes
             and (self.unused_suppressions is None)
         ):
             return []

@@ -21,7 +21,10 @@ class NonCanonicalMethodCase(Rule):
     the string as written: http.client `request()`/`putrequest()`,
     `urllib.request.Request(method=...)` and urllib3 `urlopen()`; and an entry of a urllib3
     retry policy's `allowed_methods`/`method_whitelist`, which urllib3 compares as written
-    with the upper-cased request method, so that `["get", "put"]` silently retries nothing.
+    with the upper-cased request method, so that `["get", "put"]` silently retries nothing;
+    and a method of Django's `require_http_methods([...])`, which compares as written too, so
+    that `["get"]` answers every request with 405. Flask, Starlette, FastAPI, aiohttp.web and
+    Django REST framework routes normalise the case and are not reported.
     requests, httpx, aiohttp, urllib3's `request()` and aiohttp_retry `methods` upper-case
     the method themselves and are not reported. `"post".upper()` is upper case.
 
@@ -66,12 +69,16 @@ class NonCanonicalMethodCase(Rule):
         "import http.client\nc = http.client.HTTPConnection('x.test')\nc.request('POST', '/')\n",
         "import http.client\nc = http.client.HTTPConnection('x.test')\n"
         "c.request('post'.upper(), '/')\n",
+        "from flask import Flask\napp = Flask(__name__)\n"
+        "@app.route('/n', methods=['get', 'post'])\ndef n():\n    return ''\n",
     )
     INVALID = (
         "import http.client\nc = http.client.HTTPConnection('x.test')\nc.request('post', '/')\n",
         "from urllib.request import Request\nRequest('https://x.test/', method='put')\n",
         "import urllib3\np = urllib3.PoolManager()\np.urlopen('Get', 'https://x.test/')\n",
         "from urllib3.util.retry import Retry\nRetry(allowed_methods=['get', 'HEAD'])\n",
+        "from django.views.decorators.http import require_http_methods\n"
+        "@require_http_methods(['get'])\ndef v(request):\n    return ''\n",
     )
 
     def check_method_token(self, token: MethodToken) -> Iterator[Finding]:
@@ -90,6 +97,15 @@ class NonCanonicalMethodCase(Rule):
             prefix, quote, _ = match.groups()
             content = f"{prefix}{quote}{canonical}{quote}"
             fix = Fix(f"Upper-case the method to {canonical!r}", (Edit(token.span, content),))
+        if token.role == "route":
+            yield Finding(
+                token.span,
+                f"{value!r} in {token.client}(...) is compared as written with the request "
+                f"method: no {canonical} request matches it, every one gets 405 Method Not "
+                "Allowed",
+                fix=fix,
+            )
+            return
         yield Finding(
             token.span,
             f"{value!r} is sent as written by {token.client}; HTTP methods are "

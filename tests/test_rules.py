@@ -20,7 +20,7 @@ RULES = all_rules()
 
 
 def _only(rule: type[Rule]) -> Config:
-    return Config(select=(rule.code,))
+    return Config(select=(rule.code,), preview=rule.preview)
 
 
 def _module_name(rule: type[Rule]) -> str:

@@ -11,6 +11,7 @@ from methodlint.analysis.positions import compute_spans
 from methodlint.analysis.preconditions import Preconditions, string_literal
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry.model import RawScope
+from methodlint.analysis.routes import RouteAnalysis
 from methodlint.analysis.scopes import (
     CallSite,
     Scope,
@@ -93,7 +94,8 @@ def file_facts(
             raws.append(raw)
     recursion = Recursion(analysis, wrappers)
     policies, policy_tokens = analysis.policies()
-    if not raws and not policies and not policy_tokens:
+    routes = RouteAnalysis(resolver, raws)
+    if not raws and not policies and not policy_tokens and not routes.routes:
         return FileFacts(path=path)
 
     def place(node: cst.CSTNode) -> cst.CSTNode:
@@ -165,6 +167,7 @@ def file_facts(
     wanted.extend(t.node for t in policy_tokens)
     lost_updates = Preconditions(resolver, raws)
     wanted.extend(lost_updates.nodes)
+    wanted.extend(routes.nodes)
     spans = compute_spans(module, wanted)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
@@ -253,10 +256,13 @@ def file_facts(
         )
     calls = [lost_updates.complete(r, c, spans) for r, c in zip(raws, calls, strict=True)]
     calls.sort(key=lambda c: (c.build_site, c.send_site or c.build_site))
+    route_facts, route_tokens = routes.facts(spans, module)
+    tokens.update((t.span, t) for t in route_tokens)
     return FileFacts(
         path=path,
         calls=tuple(calls),
         method_tokens=tuple(sorted(tokens.values(), key=lambda t: t.span)),
+        routes=tuple(route_facts),
         retry_policies=tuple(
             RetryPolicy(
                 library=p.library,
