@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from methodlint.analysis.requests import RawRequest, Resolver
-from methodlint.analysis.scopes import Binding, CallSite, Scope
+from methodlint.analysis.scopes import Binding, Block, CallSite, Scope
 from methodlint.analysis.values import LocalClass, Ref, SelfOf
+from methodlint.analysis.walk import walk
 
 # The request's attributes that read its body, per framework. Called or not, awaited or not:
 # `request.get_json()`, `await request.form` (Quart), `await request.json()` (Starlette).
@@ -77,6 +78,8 @@ class HandlerFacts:
 
     reads: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
     changes: list[tuple[str, str, cst.CSTNode]] = field(default_factory=list)
+    # Reads under a test of the request method (`if request.method == "POST":`).
+    gated: set[int] = field(default_factory=set)
 
 
 class Handlers:
@@ -85,11 +88,18 @@ class Handlers:
     def __init__(self, resolver: Resolver, raws: list[RawRequest]) -> None:
         self.resolver = resolver
         self.module = resolver.module
-        self._attributes: dict[int, list[tuple[cst.Attribute, Scope]]] = {}
-        for node, scope in resolver.visitor.attributes:
+        self._attributes: dict[int, list[tuple[cst.Attribute, Scope, Block | None]]] = {}
+        for node, scope, block in resolver.visitor.attributes:
             function = scope.function()
             if function is not None:
-                self._attributes.setdefault(id(function), []).append((node, scope))
+                self._attributes.setdefault(id(function), []).append((node, scope, block))
+        # Nodes under a conditional expression that tests a method (`x if request.method ==
+        # "POST" else None`).
+        self._method_branches: set[int] = set()
+        for expression in resolver.visitor.conditional_expressions:
+            if _tests_method(expression.test):
+                for branch in (expression.body, expression.orelse):
+                    self._method_branches.update(id(n) for n in walk(branch))
         self._calls: dict[int, list[CallSite]] = {}
         for site in resolver.visitor.calls:
             function = site.scope.function()
@@ -107,11 +117,26 @@ class Handlers:
             return found
         calls = self._calls.get(id(inner), [])
         called = {id(site.node.func) for site in calls}
+        # `SingleTag(request.form)`, `Form(formdata=request.form)`: WTForms binds a form to
+        # what was submitted, nothing on GET; the form is rendered, not read.
+        bound = {
+            id(arg.value)
+            for site in calls
+            if _is_form_class(site.node.func)
+            for arg in site.node.args
+            if arg.keyword is None or arg.keyword.value == "formdata"
+        }
         body = BODY_ATTRIBUTES[framework]
-        for attribute, scope in self._attributes.get(id(inner), ()):
-            if attribute.attr.value in body and self._is_request(attribute.value, scope, access):
-                text = self.module.code_for_node(attribute)
-                found.reads.append((f"{text}()" if id(attribute) in called else text, attribute))
+        for attribute, scope, block in self._attributes.get(id(inner), ()):
+            name = attribute.attr.value
+            if name not in body or not self._is_request(attribute.value, scope, access):
+                continue
+            if name in ("form", "files") and id(attribute) in bound:
+                continue
+            text = self.module.code_for_node(attribute)
+            found.reads.append((f"{text}()" if id(attribute) in called else text, attribute))
+            if id(attribute) in self._method_branches or _under_method_test(block, node):
+                found.gated.add(id(attribute))
         if framework == "fastapi":
             found.reads[:0] = self._body_parameters(node, inner)
         for site in calls:
@@ -356,3 +381,21 @@ class Handlers:
             and value.name.startswith(("sqlalchemy.", "sqlmodel."))
             and value.name.rsplit(".", 1)[-1] in ("Session", "AsyncSession", "scoped_session")
         )
+
+
+def _tests_method(test: cst.BaseExpression) -> bool:
+    """A test that reads a request's method (`request.method == "POST"`)."""
+    return any(isinstance(n, cst.Attribute) and n.attr.value == "method" for n in walk(test))
+
+
+def _under_method_test(block: Block | None, function: cst.FunctionDef) -> bool:
+    while block is not None and block.node is not function:
+        if isinstance(block.node, cst.If) and _tests_method(block.node.test):
+            return True
+        block = block.parent
+    return False
+
+
+def _is_form_class(func: cst.BaseExpression) -> bool:
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return isinstance(name, str) and (name[:1].isupper() or name.lower().endswith("form"))

@@ -99,6 +99,15 @@ class RouteAnalysis:
         handlers = Handlers(resolver, raws)
         for route in self.routes:
             route.facts = handlers.facts(route.function, route.framework, route.access)
+        for route in self.routes:
+            assert route.facts is not None
+            if route.facts.gated and self._served_otherwise(route):
+                # `if request.method == "POST":` in a GET handler whose path another route
+                # serves for POST: dead code, not a form posted to the wrong route.
+                gated = route.facts.gated
+                route.facts.reads = [r for r in route.facts.reads if id(r[1]) not in gated]
+        for route in self.routes:
+            assert route.facts is not None
             node = route.function.node
             assert isinstance(node, cst.FunctionDef)
             self.nodes.append(node.name)
@@ -107,6 +116,16 @@ class RouteAnalysis:
             self.nodes.extend(n for _, n in route.facts.reads)
             self.nodes.extend(n for _, _, n in route.facts.changes)
             self.nodes.extend(o.node for o, _, _ in route.tokens if o.node is not None)
+
+    def _served_otherwise(self, route: RawRoute) -> bool:
+        """Another route of the module serves the route's path with a method that is not
+        safe."""
+        return route.path is not None and any(
+            other is not route
+            and other.path == route.path
+            and bool(other.methods and other.methods - {"GET", "HEAD", "OPTIONS"})
+            for other in self.routes
+        )
 
     # -- adding routes ----------------------------------------------------------------------
 
@@ -473,7 +492,7 @@ class RouteAnalysis:
             value = self.resolver.value(call.func if call else expression, scope)
             if not isinstance(value, Ref) or value.name != _ACTION:
                 continue
-            arg = self.resolver._keyword(call, "methods") if call is not None else None
+            arg = self.resolver._arg(call, 0, "methods") if call is not None else None
             if arg is None:
                 return _Declared(frozenset({"GET", "HEAD"}), True, None, [])
             methods, tokens = self._methods(arg.value, scope, False, value.display)

@@ -158,7 +158,9 @@ class ScopeVisitor(cst.CSTVisitor):
         self.classes: list[ClassInfo] = []
         # Attribute reads (`request.form`), for what route handlers read of the request, and
         # the top-level modules imported anywhere (`flask`), to skip that analysis cheaply.
-        self.attributes: list[tuple[cst.Attribute, Scope]] = []
+        self.attributes: list[tuple[cst.Attribute, Scope, Block | None]] = []
+        # Conditional expressions, for body reads under a test of the request method.
+        self.conditional_expressions: list[cst.IfExp] = []
         self.functions: list[Binding] = []
         self.imported: set[str] = set()
         self._conditional = [0]
@@ -557,7 +559,10 @@ class ScopeVisitor(cst.CSTVisitor):
     # -- calls ----------------------------------------------------------------------------
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append((node, self.scope))
+        self.attributes.append((node, self.scope, self.block))
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self.conditional_expressions.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         site = CallSite(node, self.scope, self._conditional[-1] > 0, self.scope.tick(), self.block)

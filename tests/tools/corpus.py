@@ -49,6 +49,8 @@ PINS = """
     jira==3.10.5  requests-oauthlib==2.0.0  twilio==9.13.0  dropbox==12.2.4  azure-core==1.41.0
     msal==1.39.0  elasticsearch==9.5.1  atlassian-python-api==5.0.5  notion-client==3.1.0
     tweepy==4.17.0  python-telegram-bot==22.8  spotipy==2.26.0
+    changedetection.io==0.60.10  django-oscar==4.2.1  djoser==2.3.5  dj-rest-auth==7.2.0
+    fastapi-users==15.0.5  dstack==0.22.5  sqladmin==0.32.0  maubot==0.6.0
 """
 PACKAGES: list[tuple[str, str]] = [(n, v) for n, _, v in (p.partition("==") for p in PINS.split())]
 SOURCE_SUFFIXES = (".py", ".pyi")  # what methodlint searches folders for
