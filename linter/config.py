@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -67,6 +68,9 @@ class Config:
     extra_methods: tuple[str, ...] = ()
     idempotent_methods: tuple[str, ...] = ()
     retry_safe_urls: tuple[str, ...] = ()
+    # Roots of the project's import paths (relative to `root`); empty: the package roots found.
+    src: tuple[str, ...] = ()
+    cross_module: bool = True
     # Where patterns are relative to: the configuration file's folder, or the current one.
     root: Path = field(default_factory=Path.cwd, compare=False)
     source: Path | None = field(default=None, compare=False)
@@ -128,6 +132,11 @@ class Config:
     @property
     def idempotent_method_names(self) -> frozenset[str]:
         return frozenset(m.upper() for m in self.idempotent_methods)
+
+    @property
+    def src_roots(self) -> tuple[Path, ...]:
+        """The configured `src` roots as absolute paths (relative ones are below `root`)."""
+        return tuple(Path(os.path.abspath(Path(self.root) / entry)) for entry in self.src)
 
 
 def _suggest(word: str, choices: Mapping[str, object] | list[str]) -> str:
@@ -228,6 +237,8 @@ _KEYS = {
     "extra-methods": _methods,
     "idempotent-methods": _methods,
     "retry-safe-urls": _str_list,
+    "src": _str_list,
+    "cross-module": _bool,
 }
 assert set(_KEYS) == {f.name.replace("_", "-") for f in fields(Config)} - {"root", "source"}
 

@@ -44,6 +44,9 @@ class EngineSettings:
     extra_modules: tuple[str, ...] = ()
     rules: RuleSettings = field(default_factory=RuleSettings)
     retry_decorators: tuple[str, ...] = ()
+    # The project index (methodlint.project): configured roots (absolute) and whether it is used.
+    src: tuple[str, ...] = ()
+    cross_module: bool = True
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:
@@ -56,6 +59,8 @@ class EngineSettings:
             extra_modules=tuple(m for m, _ in config.http_modules) + decorator_modules,
             retry_decorators=config.retry_decorators,
             rules=RuleSettings.from_config(config),
+            src=tuple(str(root) for root in config.src_roots),
+            cross_module=config.cross_module,
         )
 
 
