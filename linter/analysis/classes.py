@@ -16,6 +16,8 @@ from methodlint.analysis.scopes import (
 from methodlint.analysis.values import (
     BoundMethod,
     Built,
+    ForeignClass,
+    ForeignInstance,
     Framework,
     Instance,
     LocalClass,
@@ -97,6 +99,9 @@ class ClassResolution(NameResolution):
         if values:
             first = self._agree(values)
             return first if not isinstance(first, (Text, LocalFunction)) else None
+        inherited = self._foreign_member(cls, attr)
+        if inherited is not None:
+            return inherited
         if attr == "client":
             client = self._test_case_client(cls)
             if client is not None:
@@ -205,6 +210,30 @@ class ClassResolution(NameResolution):
             return None
         return Text((TextOption(text, node, id(node), constant=True),))
 
+    def _foreign_bases(self, cls: ClassInfo) -> list[ForeignClass]:
+        """The bases, from other modules of the project, of `cls` and its ancestors here."""
+        found: list[ForeignClass] = []
+        if self.project is None:
+            return found
+        for owner in self._ancestors(cls):
+            for arg in owner.node.bases:
+                if arg.keyword is None and not arg.star:
+                    base = self.value(arg.value, owner.outer)
+                    if isinstance(base, ForeignClass):
+                        found.append(base)
+        return found
+
+    def _foreign_member(self, cls: ClassInfo, attr: str) -> Value:
+        """What an instance of `cls` inherits from a class of another project module: a
+        wrapper method, an attribute its `__init__` sets (`self._requester = requester`)."""
+        if self.project is None:
+            return None
+        for base in self._foreign_bases(cls):
+            found = self.project.attribute(ForeignInstance(base.module, base.name), attr)
+            if found is not None:
+                return found
+        return None
+
     def _first_client_base(self, cls: ClassInfo, local: bool, depth: int = 0) -> Instance | None:
         """The first base of `cls` that is a library client type, or a class of this file
         deriving one (as that class's own instance when `local`, else as the library type)."""
@@ -218,6 +247,10 @@ class ClassResolution(NameResolution):
                 name = CONSTRUCTORS.get(base.name)
                 if name is not None and name in CLIENT_TYPES and name == base.name:
                     return Instance(name, base.display)
+            elif isinstance(base, ForeignClass) and self.project is not None:
+                shape = self.project.class_shape(base)
+                if shape is not None and shape.client is not None:
+                    return Instance(shape.client[0], shape.client[1])
             elif isinstance(base, LocalClass):
                 inner = self._classes[base.key]
                 found = (
@@ -261,6 +294,8 @@ class ClassResolution(NameResolution):
                 return Instance(value.name, value.display)
             if isinstance(value, Ref) and value.name in FRAMEWORK_TYPES:
                 return Framework(value.name, value.display)
+            if isinstance(value, ForeignClass):
+                return ForeignInstance(value.module, value.name)
             if isinstance(value, LocalClass):
                 return self.local_instance(self._classes[value.key]) or SelfOf(value.key)
             return None
@@ -317,6 +352,8 @@ class ClassResolution(NameResolution):
                 inner = self.value(call.args[0].value, scope)
                 return inner if isinstance(inner, Built) else None
             return None
+        if isinstance(callee, ForeignClass):
+            return ForeignInstance(callee.module, callee.name)
         if isinstance(callee, LocalClass):
             return self.local_instance(self._classes[callee.key]) or SelfOf(callee.key)
         if isinstance(callee, LocalFunction):
@@ -337,6 +374,8 @@ class ClassResolution(NameResolution):
             return None
         values = [self.value(r, inner) for r in inner.returns]
         first = values[0]
-        if isinstance(first, (Instance, SelfOf)) and all(v == first for v in values[1:]):
+        if isinstance(first, (Instance, SelfOf, ForeignInstance)) and all(
+            v == first for v in values[1:]
+        ):
             return first
         return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -18,6 +19,10 @@ from methodlint.analysis.scopes import (
     ScopeVisitor,
 )
 from methodlint.analysis.walk import visit
+
+if TYPE_CHECKING:
+    from methodlint.analysis.foreign import ProjectView
+    from methodlint.analysis.summary import ModuleSummary
 from methodlint.diagnostics import Span
 from methodlint.facts import (
     Body,
@@ -56,15 +61,36 @@ def file_facts(
     retry_decorators: Sequence[str] = (),
 ) -> FileFacts:
     """Walk `module` once and return everything the rules read about it."""
+    return analyse(module, path, http_modules, retry_decorators)[0]
+
+
+def analyse(
+    module: cst.Module,
+    path: str,
+    http_modules: Mapping[str, str] | None = None,
+    retry_decorators: Sequence[str] = (),
+    project: ProjectView | None = None,
+) -> tuple[FileFacts, ModuleSummary | None]:
+    """The facts of one module, and with `project` (what it sees of the other modules of
+    the project), the summary it offers them."""
+    from methodlint.analysis.export import export
+    from methodlint.analysis.foreign_calls import ForeignCalls
     from methodlint.analysis.retry import RetryAnalysis, RetryCall
     from methodlint.analysis.retry.recursion import Recursion
     from methodlint.analysis.wrappers import Wrappers, depends_on_caller
 
     visitor = ScopeVisitor()
     visit(module, visitor)
-    resolver = Resolver(module, visitor, http_modules)
+    resolver = Resolver(module, visitor, http_modules, project)
     raws = [r for r in resolver.http_calls() if not (r.api.kind == "build" and r.sent)]
-    wrappers = Wrappers(resolver, raws)
+    foreign = ForeignCalls(resolver, project) if project is not None else None
+    wrappers = Wrappers(resolver, raws, foreign)
+
+    def summary_of(scopes: Callable[[RawRequest], list[RawScope]]) -> ModuleSummary | None:
+        if project is None or project.module is None:
+            return None
+        return export(project.module, resolver, wrappers, scopes)
+
     raws += wrappers.calls()
     analysis = RetryAnalysis(resolver, retry_decorators)
     # `Retrying(...)(requests.post, url, json=p)`: the HTTP function passed is called with
@@ -96,7 +122,7 @@ def file_facts(
     policies, policy_tokens = analysis.policies()
     routes = RouteAnalysis(resolver, raws)
     if not raws and not policies and not policy_tokens and not routes.routes:
-        return FileFacts(path=path)
+        return FileFacts(path=path), summary_of(lambda raw: [])
 
     def place(node: cst.CSTNode) -> cst.CSTNode:
         return alias.get(id(node), node)
@@ -126,6 +152,7 @@ def file_facts(
                 send, resolver.request_nodes(raw), method, http_nodes, through.get(id(raw))
             )
             cached += recursion.scopes(raw, method)
+            cached = list(raw.foreign_scopes) + cached
             inner = raw.inner
             if inner is not None and depends_on_caller(inner):
                 wrapper = raw.via[0]
@@ -258,7 +285,7 @@ def file_facts(
     calls.sort(key=lambda c: (c.build_site, c.send_site or c.build_site))
     route_facts, route_tokens = routes.facts(spans, module)
     tokens.update((t.span, t) for t in route_tokens)
-    return FileFacts(
+    facts = FileFacts(
         path=path,
         calls=tuple(calls),
         method_tokens=tuple(sorted(tokens.values(), key=lambda t: t.span)),
@@ -276,3 +303,4 @@ def file_facts(
             for p in policies
         ),
     )
+    return facts, summary_of(scopes_of)

@@ -4,11 +4,12 @@ that still point at nodes, before positions are known)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from methodlint.analysis.headers import HeaderResolution
+from methodlint.analysis.retry.model import RawScope
 from methodlint.analysis.scopes import (
     CallSite,
     Scope,
@@ -62,6 +63,9 @@ class RawRequest:
     # The wrapper returns the response's content (`return response.json()`), not the
     # response: what the caller holds is what the request read.
     returns_content: bool = False
+    # For a call of a wrapper of another module: the retry scopes inside it that its
+    # callers are judged by (see `summary.ScopeShape`), pointing at this call.
+    foreign_scopes: list[RawScope] = field(default_factory=list)
 
 
 class Resolver(HeaderResolution):

@@ -29,6 +29,9 @@ from methodlint.analysis.values import (
     IN_PROGRESS,
     REQUESTS_MODULES,
     BoundMethod,
+    ForeignClass,
+    ForeignInstance,
+    ForeignModule,
     Framework,
     Instance,
     LocalClass,
@@ -44,6 +47,7 @@ from methodlint.analysis.values import (
 )
 
 if TYPE_CHECKING:
+    from methodlint.analysis.foreign import ProjectView
     from methodlint.analysis.requests import RawRequest
 
 from methodlint.facts import (
@@ -68,9 +72,12 @@ class NameResolution:
         module: cst.Module,
         visitor: ScopeVisitor,
         http_modules: Mapping[str, str] | None = None,
+        project: ProjectView | None = None,
     ) -> None:
         self.module = module
         self.visitor = visitor
+        # The other modules of the project this one imports (None: the file alone).
+        self.project = project
         # Whether a call passes what it is given on to a request: a call of a request
         # wrapper of the module (set by `wrappers.Wrappers`).
         self.passes_to_request: Callable[[CallSite], bool] = lambda site: False
@@ -127,10 +134,10 @@ class NameResolution:
 
     # -- names ----------------------------------------------------------------------------
 
-    def _import_ref(self, qualname: str) -> Ref | None:
+    def _import_ref(self, qualname: str) -> Value:
         top = qualname.split(".")[0]
         if top not in self._roots:
-            return None
+            return self.project.resolve(qualname) if self.project is not None else None
         for alias, library in self.http_modules.items():
             if qualname == alias or qualname.startswith(alias + "."):
                 return Ref(canonical(library + qualname[len(alias) :]), qualname)
@@ -408,6 +415,8 @@ class NameResolution:
             return base  # `HTTPMethod.POST.value`
         if isinstance(base, LocalClass):
             return self._enum_member(self._classes[base.key], attr)
+        if isinstance(base, (ForeignModule, ForeignClass, ForeignInstance)):
+            return self.project.attribute(base, attr) if self.project is not None else None
         if isinstance(base, Framework):
             inner = FRAMEWORK_ATTRIBUTES.get((base.type, attr))
             if inner is not None:

@@ -401,7 +401,13 @@ class ScopeVisitor(cst.CSTVisitor):
             bound = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-            if relative or module is None:
+            if relative:
+                # `from ..m import x`: resolved against the module's own name, when the
+                # project index knows it (`foreign.ProjectView`); `..m.x` until then.
+                dots = "." * len(node.relative)
+                target = f"{dots}{module}.{name}" if module else f"{dots}{name}"
+                self.scope.bind(bound, Binding("import", self.scope, qualname=target))
+            elif module is None:
                 self.scope.bind(bound, Binding("unknown", self.scope))
             else:
                 self.scope.bind(bound, Binding("import", self.scope, qualname=f"{module}.{name}"))

@@ -94,8 +94,43 @@ class Framework:
     display: str
 
 
+@dataclass(frozen=True)
+class ForeignModule:
+    """A module of the project other than this one (see `summary.ModuleSummary`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ForeignFunction:
+    """A request wrapper of another project module; `bound` when reached through an
+    instance (its first parameter is not an argument)."""
+
+    module: str
+    key: str
+    bound: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignClass:
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ForeignInstance:
+    """An instance of a class of another project module."""
+
+    module: str
+    name: str
+
+
 Value = (
     Ref
+    | ForeignModule
+    | ForeignFunction
+    | ForeignClass
+    | ForeignInstance
     | Instance
     | BoundMethod
     | Text

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from methodlint.analysis.foreign_calls import ForeignCalls
 from methodlint.analysis.headers import HeaderEdit
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry import names_in
@@ -142,8 +143,11 @@ def _is_bound(binding: Binding) -> bool:
 class Wrappers:
     """The request wrappers of one module and the HTTP call sites their calls make."""
 
-    def __init__(self, resolver: Resolver, raws: list[RawRequest]) -> None:
+    def __init__(
+        self, resolver: Resolver, raws: list[RawRequest], foreign: ForeignCalls | None = None
+    ) -> None:
         self.resolver = resolver
+        self.foreign = foreign
         self._direct: dict[int, list[RawRequest]] = {}
         for raw in raws:
             function = direct_function((raw.send or raw.site).scope)
@@ -166,7 +170,7 @@ class Wrappers:
         # Where header values of wrapper calls are read: id -> (scope, the wrapper function
         # they are written in, if any: a key generated there is new at every call of it).
         self._header_origins: dict[int, tuple[Scope, cst.CSTNode | None]] = {}
-        resolver.passes_to_request = lambda site: self.callee(site) is not None
+        resolver.passes_to_request = self.is_wrapper_call
 
     def _mark_optional(self, raw: RawRequest) -> None:
         function = direct_function(raw.site.scope)
@@ -188,6 +192,27 @@ class Wrappers:
         if default is not None and _empty(name, default):
             return (name, keyword, place, True, value)
         return body
+
+    def summaries(self) -> list[Summary]:
+        """The wrappers other modules can call: module-level functions and the methods of
+        module-level classes that make requests."""
+        module = self.resolver.visitor.module_scope
+        bindings = [b for found in module.bindings.values() for b in found if b.kind == "def"]
+        for cls in self.resolver.visitor.classes:
+            if cls.outer is module:
+                bindings.extend(cls.methods.values())
+        found = []
+        for binding in bindings:
+            summary = self.summary(binding)
+            if summary is not None:
+                found.append(summary)
+        return found
+
+    def is_wrapper_call(self, site: CallSite) -> bool:
+        """A call of a request wrapper, of this module or another."""
+        if self.callee(site) is not None:
+            return True
+        return self.foreign is not None and self.foreign.shape(site) is not None
 
     def sites_in(self, function: cst.FunctionDef) -> list[CallSite]:
         """The calls a function makes itself (not in a lambda or nested function), other
@@ -235,6 +260,10 @@ class Wrappers:
                     made = self._map(site, summary, request, arguments)
                     self._mark_optional(made)
                     result.append(made)
+        elif self.foreign is not None:
+            result = self.foreign.mapped(site)
+            for made in result:
+                self._mark_optional(made)
         self._mapped[key] = result
         return result
 
@@ -472,7 +501,7 @@ class Wrappers:
             if arguments.spread is not None:
                 mapped.kwargs_expr = (arguments.spread.value, site.scope)
         mapped.bodies = bodies
-        mapped.returns_content = self._returns_content(summary, raw)
+        mapped.returns_content = self.returns_content(summary, raw)
         return mapped
 
     def _computed_body(
@@ -512,7 +541,7 @@ class Wrappers:
                             found.append(inner)
         return found
 
-    def _returns_content(self, summary: Summary, raw: RawRequest) -> bool:
+    def returns_content(self, summary: Summary, raw: RawRequest) -> bool:
         """The wrapper returns what the request read (`return response.json()`, `.text`,
         `.content`), or the result of a wrapper call that does."""
         call = (raw.send or raw.site).node

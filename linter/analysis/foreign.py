@@ -1,0 +1,134 @@
+"""What the module being analysed sees of the other modules of the project: its imports of
+them resolved against their summaries (`summary.ModuleSummary`), as abstract values.
+
+`import pkg.http`, `from pkg.http import Client`, `from .session import SESSION` and the names
+a package's `__init__.py` re-exports resolve here; every module looked up is remembered
+(`used`), so that a cached result can be checked against the summaries it was computed from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from methodlint.analysis.summary import ClassShape, FunctionShape, ModuleSummary, ValueShape
+from methodlint.analysis.values import (
+    BoundMethod,
+    ForeignClass,
+    ForeignFunction,
+    ForeignInstance,
+    ForeignModule,
+    Instance,
+    Text,
+    TextOption,
+    Value,
+)
+
+
+class ProjectView:
+    """The summaries of the project modules one module imports."""
+
+    def __init__(self, index: Mapping[str, ModuleSummary], module: str | None, package: bool):
+        self.index = index
+        self.module = module
+        self.package = package
+        self.used: set[str] = set()
+        self._prefixes = {m.rsplit(".", i)[0] for m in index for i in range(m.count(".") + 1)}
+
+    def absolute(self, qualname: str) -> str | None:
+        """`..x.y` in this module: the absolute name; an absolute name as it is."""
+        if not qualname.startswith("."):
+            return qualname
+        level = len(qualname) - len(qualname.lstrip("."))
+        if self.module is None:
+            return None
+        parts = self.module.split(".")
+        if not self.package:
+            parts = parts[:-1]
+        if level - 1 > len(parts) or (level - 1 == len(parts) and not qualname[level:]):
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        rest = qualname[level:]
+        return ".".join([*base, rest] if rest else base) or None
+
+    def resolve(self, qualname: str) -> Value:
+        """An imported name of a project module, if it is one."""
+        name = self.absolute(qualname)
+        if name is None:
+            return None
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            module = ".".join(parts[:end])
+            if module in self._prefixes:
+                value: Value = ForeignModule(module)
+                for attr in parts[end:]:
+                    value = self.attribute(value, attr)
+                return value
+        return None
+
+    def summary(self, module: str) -> ModuleSummary | None:
+        found = self.index.get(module)
+        if found is not None:
+            self.used.add(module)
+        return found
+
+    def attribute(self, base: Value, attr: str) -> Value:
+        if isinstance(base, ForeignModule):
+            submodule = f"{base.name}.{attr}"
+            summary = self.summary(base.name)
+            if summary is not None:
+                if attr in summary.names:
+                    return self.shape_value(summary.names[attr])
+                if attr in summary.functions:
+                    return ForeignFunction(base.name, attr)
+                if attr in summary.classes:
+                    return ForeignClass(base.name, attr)
+            if submodule in self._prefixes:
+                return ForeignModule(submodule)
+            return None
+        if isinstance(base, ForeignClass):
+            shape = self.class_shape(base)
+            if shape is not None and attr in shape.constants:
+                return Text((TextOption(shape.constants[attr], constant=True),))
+            return None
+        if isinstance(base, ForeignInstance):
+            shape = self.class_shape(base)
+            if shape is None:
+                return None
+            if attr in shape.methods:
+                module, key = shape.methods[attr]
+                return ForeignFunction(module, key, bound=True)
+            if attr in shape.attributes:
+                return self.shape_value(shape.attributes[attr])
+            if attr in shape.constants:
+                return Text((TextOption(shape.constants[attr], constant=True),))
+            if shape.client is not None:
+                return BoundMethod(Instance(shape.client[0], shape.client[1]), attr)
+        return None
+
+    def class_shape(self, value: ForeignClass | ForeignInstance) -> ClassShape | None:
+        summary = self.summary(value.module)
+        return summary.classes.get(value.name) if summary is not None else None
+
+    def function(self, value: ForeignFunction) -> FunctionShape | None:
+        summary = self.summary(value.module)
+        return summary.functions.get(value.key) if summary is not None else None
+
+    def instance(self, value: ForeignClass) -> Value:
+        """What calling a class of another module makes."""
+        return ForeignInstance(value.module, value.name)
+
+    def shape_value(self, shape: ValueShape) -> Value:
+        kind = shape[0]
+        if kind == "client":
+            return Instance(shape[1], shape[2])
+        if kind == "instance":
+            return ForeignInstance(shape[1], shape[2])
+        if kind == "class":
+            return ForeignClass(shape[1], shape[2])
+        if kind == "function":
+            return ForeignFunction(shape[1], shape[2])
+        if kind == "module":
+            return ForeignModule(shape[1])
+        if kind == "text":
+            return Text((TextOption(shape[1], constant=True),))
+        return None
