@@ -30,7 +30,7 @@ from typing import Any
 from methodlint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
 
 DEFAULT_FOLDER = ".methodlint_cache"
-FORMAT = 1
+FORMAT = 2
 # The tag of https://bford.info/cachedir/: backup tools skip folders that carry it.
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -60,6 +60,9 @@ class Entry:
     # False when the file was modified too close to the run that read it: then only its
     # content hash says it is unchanged.
     trusted: bool = True
+    # In a project run (`project_run.py`): the file's imports, whether it was a candidate
+    # by its bytes, its summary (JSON) and the digests of the summaries it was checked with.
+    project: dict[str, Any] | None = None
 
 
 def file_digest(data: bytes) -> str:
@@ -149,13 +152,19 @@ class Cache:
         return None
 
     def put(
-        self, path: str, size: int, mtime_ns: int, digest: str, diagnostics: Sequence[Diagnostic]
+        self,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        digest: str,
+        diagnostics: Sequence[Diagnostic],
+        project: dict[str, Any] | None = None,
     ) -> None:
         """Record what a file produced when it had this size, mtime and content hash."""
         self._seen.add(path)
         trusted = mtime_ns < self.started_ns - RACY_NS
         stored = [dataclasses.replace(d, path="") for d in diagnostics]
-        entry = Entry(size, mtime_ns, digest, stored, trusted)
+        entry = Entry(size, mtime_ns, digest, stored, trusted, project)
         if self._entries.get(path) == entry:
             return
         self._entries[path] = entry
@@ -236,6 +245,7 @@ def _encode_entry(entry: Entry) -> list[Any]:
         entry.digest,
         entry.trusted,
         [_encode_diagnostic(d) for d in entry.diagnostics],
+        entry.project,
     ]
 
 
@@ -260,13 +270,16 @@ def _encode_diagnostic(d: Diagnostic) -> list[Any]:
 
 
 def _decode_entry(raw: object) -> Entry:
-    size, mtime_ns, digest, trusted, diagnostics = _list(raw, 5)
+    size, mtime_ns, digest, trusted, diagnostics, project = _list(raw, 6)
+    if project is not None and not isinstance(project, dict):
+        raise _Invalid("project")
     return Entry(
         _int(size),
         _int(mtime_ns),
         _str(digest),
         [_decode_diagnostic(d) for d in _list(diagnostics)],
         _bool(trusted),
+        project,
     )
 
 

@@ -15,7 +15,7 @@ import tokenize
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from methodlint import suppress
 from methodlint.config import Config
@@ -23,6 +23,10 @@ from methodlint.diagnostics import Diagnostic, Span
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
+
+if TYPE_CHECKING:
+    from methodlint.analysis.foreign import ProjectView
+    from methodlint.analysis.summary import ModuleSummary
 
 REPORT_URL = "https://github.com/methodlint/methodlint/issues"
 
@@ -153,6 +157,10 @@ class FileLinter:
         ]
         # Seconds spent in LibCST's parser (and importing it), for METHODLINT_PROFILE.
         self.parse_seconds = 0.0
+        # In a project run (`project_run.py`): what the file being linted sees of the other
+        # modules of the project, and the summary it offers them.
+        self.view: ProjectView | None = None
+        self.summary: ModuleSummary | None = None
         # ML901 (opt-in) costs nothing unless selected.
         self.unused_suppressions = (
             suppress.UnusedSuppressions(settings.codes, settings.rules)
@@ -186,6 +194,19 @@ class FileLinter:
         if codes is not None:
             diagnostics = [d for d in diagnostics if d.code in codes]
         return sorted(diagnostics, key=Diagnostic.sort_key)
+
+    def lint_in_project(
+        self, data: bytes, path: str, view: ProjectView
+    ) -> tuple[list[Diagnostic], ModuleSummary | None]:
+        """Lint one module of a project run, with what it sees of the other modules; also
+        its own summary (None when it could not be analysed). No pre-filter: the run chose
+        it because it may make requests or offer something to the modules that import it."""
+        self.view, self.summary = view, None
+        try:
+            diagnostics = self._lint(data, path)
+        finally:
+            self.view = None
+        return sorted(diagnostics, key=Diagnostic.sort_key), self.summary
 
     def _lint(self, data: bytes, path: str) -> list[Diagnostic]:
         """The file's diagnostics, each with the text of its line."""
@@ -240,7 +261,7 @@ class FileLinter:
         started = time.perf_counter()
         import libcst as cst
 
-        from methodlint.analysis import file_facts
+        from methodlint.analysis.pipeline import analyse
 
         try:
             module = cst.parse_module(source)
@@ -266,8 +287,12 @@ class FileLinter:
                 Span(line, column, line, column + 1),
             )
         self.parse_seconds += time.perf_counter() - started
-        facts = file_facts(
-            module, path, dict(self.settings.http_modules), self.settings.retry_decorators
+        facts, self.summary = analyse(
+            module,
+            path,
+            dict(self.settings.http_modules),
+            self.settings.retry_decorators,
+            self.view,
         )
         if (
             not facts.calls

@@ -28,16 +28,18 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, new_digest, run_key
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
-from methodlint.files import PerFileIgnores, collect_files
+from methodlint.files import FileSelection, PerFileIgnores, collect_files
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+
+    from methodlint.analysis.summary import ModuleSummary
 
 # Files per worker started, at least: a worker costs a fork; LibCST is imported only by workers
 # that get a file to parse, and two of them import it in parallel.
@@ -71,6 +73,11 @@ class _Job:
     display: str
     digest: str | None = None
     data: bytes | None = None
+    # In a project run: the module's name, whether it is a package's `__init__.py`, and the
+    # summaries of the project modules it imports (see `project_run.py`).
+    module: str | None = None
+    package: bool = False
+    index: dict[str, ModuleSummary] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ class _Outcome:
     unchanged: bool = False
     # Seconds in the pre-filter (reading and hashing included), the parser and the rest.
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # In a project run: the summary the module offers the others.
+    summary: ModuleSummary | None = None
 
 
 # -- the work on one file (in a worker) ---------------------------------------------------------
@@ -111,6 +120,17 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
     digest = file_digest(data) if hashing and job.data is None else None
     if digest is not None and digest == job.digest:
         return _Outcome([], size, mtime_ns, digest, unchanged=True)
+    if job.index is not None:
+        from methodlint.analysis.foreign import ProjectView
+
+        filtered = time.perf_counter()
+        parse_before = linter.parse_seconds
+        view = ProjectView(job.index, job.module, job.package)
+        diagnostics, summary = linter.lint_in_project(data, job.display, view)
+        parse = linter.parse_seconds - parse_before
+        analysis = time.perf_counter() - filtered - parse
+        seconds = (filtered - started, parse, analysis)
+        return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds, summary=summary)
     if not linter.prefilter(data):
         return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
     filtered = time.perf_counter()
@@ -270,15 +290,17 @@ class _Dispatcher:
         workers: int,
         hashing: bool,
         linter: FileLinter,
+        schedule: Schedule | None = None,
     ) -> None:
-        self.jobs = jobs
+        self.jobs = list(jobs)
+        self.schedule = schedule
         self.settings = settings
         self.hashing = hashing
         self.linter = linter
         self.limit = max(1, min(workers, -(-len(jobs) // FILES_PER_WORKER)))
         self.results: list[_Outcome | None] = [None] * len(jobs)
         self.left = len(jobs)
-        self.queue: deque[int] = deque(range(len(jobs)))
+        self.queue: deque[int] = deque(range(len(jobs)) if schedule is None else ())
         self.suspects: deque[int] = deque()
         self.crashed: set[int] = set()
         self.pool: list[_Worker] = []
@@ -289,6 +311,8 @@ class _Dispatcher:
     def run(self) -> list[_Outcome]:
         if not self.jobs:
             return []
+        if self.schedule is not None:
+            self._release(self.schedule.initial())
         context = _context()
         try:
             while self.left:
@@ -342,6 +366,25 @@ class _Dispatcher:
                     self.pool.remove(worker)
                     break
 
+    def _release(self, items: list[tuple[int, _Outcome | None]]) -> None:
+        """What the schedule says of files whose dependencies are done: run them (None), or
+        take their outcome as it is (from the cache, or nothing to do)."""
+        pending = list(items)
+        while pending:
+            index, outcome = pending.pop(0)
+            if outcome is None:
+                self.jobs[index] = self.schedule.job(index) if self.schedule else self.jobs[index]
+                self.queue.append(index)
+            else:
+                pending.extend(self._finish(index, outcome))
+
+    def _finish(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+        if self.results[index] is not None:
+            return []
+        self.results[index] = outcome
+        self.left -= 1
+        return self.schedule.done(index, outcome) if self.schedule is not None else []
+
     def _send(self, worker: _Worker, indices: list[int], retry: bool = False) -> None:
         worker.busy = True
         worker.fresh = False
@@ -384,9 +427,7 @@ class _Dispatcher:
                     worker.pending = []
                 else:
                     index, outcome = message
-                    if self.results[index] is None:
-                        self.results[index] = outcome
-                        self.left -= 1
+                    self._release(self._finish(index, outcome))
                     if index in worker.pending:
                         worker.pending.remove(index)
         except (EOFError, OSError):
@@ -411,18 +452,37 @@ class _Dispatcher:
         if culprit in self.crashed:
             job = self.jobs[culprit]
             found = _failed(self.linter, job.display, _cause(worker.process.exitcode))
-            self.results[culprit] = _crash_outcome(job, found, self.hashing)
-            self.left -= 1
+            self._release(self._finish(culprit, _crash_outcome(job, found, self.hashing)))
         else:
             self.crashed.add(culprit)
             self.suspects.append(culprit)
 
     def _run_here(self) -> None:
         """Workers cannot start here: check the rest in this process, without isolation."""
+        if self.schedule is not None:
+            while self.queue:
+                index = self.queue.popleft()
+                job = self.jobs[index]
+                self._release(self._finish(index, _check_safely(self.linter, job, self.hashing)))
+            return
         for index, outcome in enumerate(self.results):
             if outcome is None:
                 self.results[index] = _check_safely(self.linter, self.jobs[index], self.hashing)
         self.left = 0
+
+
+class Schedule(Protocol):
+    """Which jobs may run when: a job runs once the jobs it depends on are done, with what
+    they produced (`project_run.py`)."""
+
+    def initial(self) -> list[tuple[int, _Outcome | None]]:
+        """Jobs that depend on nothing: None to run one, or its outcome as it stands."""
+
+    def done(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+        """A job is done: the jobs that this makes ready, the same way."""
+
+    def job(self, index: int) -> _Job:
+        """The job to run, with what it depends on filled in."""
 
 
 def _crash_outcome(job: _Job, diagnostics: list[Diagnostic], hashing: bool) -> _Outcome:
@@ -550,6 +610,20 @@ def lint_paths(
         from methodlint import __version__
 
         store = Cache.load(cache_folder(config, cache), run_key(settings, __version__))
+    if settings.cross_module and all(str(s.path) != "-" for s in selection.files):
+        from methodlint.project_run import run_project
+
+        checked = run_project(
+            [(str(s.path), s.display) for s in selection.files],
+            settings,
+            linter,
+            store,
+            jobs if jobs is not None else default_jobs(),
+            profile,
+        )
+        if store is not None:
+            store.save()
+        return _report(selection, checked, ignores, settings, config, stdin_filename, profile)
     found: list[list[Diagnostic]] = [[] for _ in selection.files]
     codes: list[frozenset[str] | None] = []
     pending: list[tuple[int, _Job]] = []
@@ -598,9 +672,22 @@ def lint_paths(
         found[index] = diagnostics
     if store is not None:
         store.save()
+    return _report(selection, found, ignores, settings, config, stdin_filename, profile)
+
+
+def _report(
+    selection: FileSelection,
+    found: list[list[Diagnostic]],
+    ignores: PerFileIgnores,
+    settings: EngineSettings,
+    config: Config,
+    stdin_filename: str | None,
+    profile: _Profile | None,
+) -> Report:
     report = Report(files_checked=len(selection.files), files_skipped=selection.skipped)
     for index, diagnostics in enumerate(found):
-        allowed = codes[index]
+        source = selection.files[index]
+        allowed = _codes_for(source.path, stdin_filename, ignores, settings, config)
         report.diagnostics.extend(d for d in diagnostics if allowed is None or d.code in allowed)
     report.diagnostics.sort(key=Diagnostic.sort_key)
     if profile:

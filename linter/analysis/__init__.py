@@ -10,6 +10,18 @@
 6. positions: spans for the nodes the facts point at (`positions`).
 """
 
-from methodlint.analysis.pipeline import build_facts, file_facts
+# LibCST is imported only when a file is parsed: the package itself imports nothing, so that
+# the data modules (`summary`) can be used by a run that needs no parsing.
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["build_facts", "file_facts"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from methodlint.analysis import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

@@ -1,0 +1,296 @@
+"""A project run: the files given, grown to their packages, each module checked after the
+project modules it imports, with their summaries (engine.md, "The project index").
+
+The order comes from a byte-level scan of each file's imports (`project.scan_imports`): the
+modules form a graph whose strongly connected components are checked dependencies first. A
+module is parsed only when it can matter: it imports an HTTP or retry library (the pre-filter),
+it binds a method name (`POST = "POST"`), or a module it imports offers something (a wrapper, a
+client, a constant). Modules of one import cycle are first checked without each other's
+summaries, then those that import a peer with a summary once more with all of them: the result
+does not depend on the order the workers finish in, so `--jobs` never changes it.
+
+With the cache, a module whose content and whose imports' summaries are unchanged is not read
+again: its findings and its summary come from the cache, so a pre-commit run on five files
+still sees the summaries of the whole project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from methodlint.analysis.summary import ModuleSummary
+from methodlint.cache import Cache, Entry
+from methodlint.diagnostics import Diagnostic
+from methodlint.engine import EngineSettings, FileLinter
+from methodlint.project import ProjectFile, components, discover, project_dependencies, scan_imports
+from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
+
+# A module-level or class-level binding of a method name: a constant other modules may use.
+_CONSTANT = re.compile(
+    rb"^[ \t]*[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*"
+    rb"[\"'](?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[\"']",
+    re.MULTILINE | re.IGNORECASE,
+)
+_FILE_CODES = frozenset({"ML001", "ML002", "ML003"})
+
+
+@dataclass
+class _Node:
+    file: ProjectFile
+    display: str
+    given: bool
+    stat: os.stat_result | None = None
+    entry: Entry | None = None  # the cache's entry for the file, if any
+    fresh: bool = False  # its size and modification time are the entry's
+    scan: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    reason: str = ""  # why it is parsed by its own bytes: "http", "constant", or ""
+    deps: list[int] = field(default_factory=list)  # nodes of other components it imports
+    peers: list[int] = field(default_factory=list)  # the other nodes of its import cycle
+    dependents: list[int] = field(default_factory=list)
+    waiting: int = 0
+    summary: ModuleSummary | None = None
+    ran: bool = False
+    outcome: _Outcome | None = None
+
+    @property
+    def digest(self) -> str:
+        return "" if self.summary is None or self.summary.empty else self.summary.digest()
+
+
+class _Schedule:
+    """Releases each module once the modules it imports are done (`runner.Schedule`)."""
+
+    def __init__(self, nodes: list[_Node]) -> None:
+        self.nodes = nodes
+
+    def _dependency_digests(self, node: _Node) -> dict[str, str]:
+        found = {}
+        for index in node.deps:
+            other = self.nodes[index]
+            if other.file.module is not None:
+                found[other.file.module] = other.digest
+        return found
+
+    def _cached(self, node: _Node) -> _Outcome | None:
+        """The cached outcome of a module, when nothing it was checked with has changed."""
+        entry = node.entry
+        if not node.fresh or entry is None or entry.project is None:
+            return None
+        if entry.project.get("deps") != self._dependency_digests(node):
+            return None
+        if any(not self.nodes[p].fresh for p in node.peers):
+            return None  # a module of its import cycle changed
+        summary = entry.project.get("summary")
+        node.summary = ModuleSummary.from_json(summary) if summary else None
+        return _Outcome(entry.diagnostics, unchanged=True)
+
+    def _decide(self, index: int) -> tuple[int, _Outcome | None]:
+        node = self.nodes[index]
+        cached = self._cached(node)
+        if cached is not None:
+            return index, cached
+        offered = any(self.nodes[d].digest for d in node.deps)
+        if not node.reason and not offered:
+            return index, _Outcome([])  # nothing to look for: not parsed
+        node.ran = True
+        return index, None
+
+    def initial(self) -> list[tuple[int, _Outcome | None]]:
+        return [self._decide(i) for i, node in enumerate(self.nodes) if not node.waiting]
+
+    def done(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+        node = self.nodes[index]
+        node.outcome = outcome
+        if node.ran:
+            if outcome.unchanged and node.entry is not None and node.entry.project is not None:
+                summary = node.entry.project.get("summary")
+                node.summary = ModuleSummary.from_json(summary) if summary else None
+            else:
+                node.summary = outcome.summary
+        released = []
+        for dependent in node.dependents:
+            other = self.nodes[dependent]
+            other.waiting -= 1
+            if not other.waiting:
+                released.append(self._decide(dependent))
+        return released
+
+    def job(self, index: int, with_peers: bool = False) -> _Job:
+        node = self.nodes[index]
+        sources = node.deps + (node.peers if with_peers else [])
+        summaries = {}
+        for other in (self.nodes[i] for i in sources):
+            if other.file.module is not None and other.digest:
+                assert other.summary is not None
+                summaries[other.file.module] = other.summary
+        digest = None
+        entry = node.entry
+        if (
+            entry is not None
+            and entry.project is not None
+            and not with_peers
+            and entry.project.get("deps") == self._dependency_digests(node)
+        ):
+            digest = entry.digest  # unchanged content: the cached result stands
+        return _Job(
+            node.file.path,
+            node.display,
+            digest,
+            module=node.file.module,
+            package=node.file.is_package,
+            index=summaries,
+        )
+
+
+def run_project(
+    displays: Sequence[tuple[str, str]],
+    settings: EngineSettings,
+    linter: FileLinter,
+    store: Cache | None,
+    workers: int,
+    profile: _Profile | None = None,
+) -> list[list[Diagnostic]]:
+    """The diagnostics of the given files (path, display), in their order, checked as part
+    of their project."""
+    project = discover([path for path, _ in displays], settings.src)
+    shown = dict(displays)
+    nodes = [
+        _Node(file, shown.get(file.path, file.path), index < project.given)
+        for index, file in enumerate(project.files)
+    ]
+    for node in nodes:
+        _read(node, linter, store)
+    _link(nodes, project.modules)
+    schedule = _Schedule(nodes)
+    jobs = [_Job(n.file.path, n.display) for n in nodes]
+    dispatcher = _Dispatcher(jobs, settings, workers, store is not None, linter, schedule)
+    dispatcher.run()
+    _second_round(nodes, schedule, settings, linter, store is not None, workers)
+    if profile:
+        profile.lap("checking")
+        profile.add(n.outcome for n in nodes if n.ran and n.outcome is not None)
+        profile.workers = dispatcher.started
+    if store is not None:
+        for node in nodes:
+            _remember(node, store, schedule)
+    found: list[list[Diagnostic]] = []
+    for node in nodes[: project.given]:
+        outcome = node.outcome
+        diagnostics = list(outcome.diagnostics) if outcome is not None else []
+        if outcome is not None and outcome.unchanged and node.entry is not None:
+            diagnostics = list(node.entry.diagnostics)
+        if node.reason == "constant" and not any(nodes[d].digest for d in node.deps):
+            diagnostics = [d for d in diagnostics if d.code not in _FILE_CODES]
+        found.append([replace(d, path=node.display) for d in diagnostics])
+    return found
+
+
+def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
+    """The imports of a module and whether its bytes make it worth parsing, from the cache
+    when the file is unchanged, else from the file."""
+    path = node.file.path
+    try:
+        node.stat = os.stat(path)
+    except OSError:
+        node.reason = "http" if node.given else ""  # the worker says why it cannot be read
+        return
+    if node.stat.st_size > linter.settings.max_file_size:
+        node.reason = "http"  # screened piece by piece by the worker
+        return
+    if store is not None:
+        node.entry = store.get(path)
+        fresh = store.fresh(path, node.stat)
+        if fresh is not None and fresh.project is not None:
+            node.fresh = True
+            node.scan = [(m, tuple(n)) for m, n in fresh.project.get("scan", [])]
+            node.reason = str(fresh.project.get("reason", ""))
+            return
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        node.reason = "http" if node.given else ""
+        return
+    node.scan = scan_imports(data, node.file.module, node.file.is_package)
+    if linter.prefilter(data):
+        node.reason = "http"
+    elif _CONSTANT.search(data):
+        node.reason = "constant"
+
+
+def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
+    """Each module's imports of project modules, and its import cycle."""
+    by_module = {n.file.module: i for i, n in enumerate(nodes) if n.file.module is not None}
+    keys = [n.file.module if n.file.module is not None else f"#{i}" for i, n in enumerate(nodes)]
+    imported: list[set[int]] = []
+    for index, node in enumerate(nodes):
+        found = project_dependencies(node.scan, by_module.keys())
+        imported.append({by_module[m] for m in found if m in by_module} - {index})
+    graph = {keys[i]: {keys[d] for d in deps} for i, deps in enumerate(imported)}
+    component_of: dict[str, int] = {}
+    members: list[list[str]] = components(graph)
+    for number, component in enumerate(members):
+        for key in component:
+            component_of[key] = number
+    index_of = {key: i for i, key in enumerate(keys)}
+    for index, node in enumerate(nodes):
+        own = component_of[keys[index]]
+        node.peers = sorted(index_of[k] for k in members[own] if index_of[k] != index)
+        node.deps = sorted(d for d in imported[index] if component_of[keys[d]] != own)
+        node.waiting = len(node.deps)
+        for dependency in node.deps:
+            nodes[dependency].dependents.append(index)
+
+
+def _second_round(
+    nodes: list[_Node],
+    schedule: _Schedule,
+    settings: EngineSettings,
+    linter: FileLinter,
+    hashing: bool,
+    workers: int,
+) -> None:
+    """Modules of an import cycle that import a peer with a summary: checked again with the
+    summaries of the whole cycle from the first round."""
+    again = [
+        index
+        for index, node in enumerate(nodes)
+        if node.ran and any(nodes[p].digest for p in node.peers)
+    ]
+    if not again:
+        return
+    jobs = [schedule.job(index, with_peers=True) for index in again]
+    outcomes = _Dispatcher(jobs, settings, workers, hashing, linter).run()
+    for index, outcome in zip(again, outcomes, strict=True):
+        summary = nodes[index].summary  # the first round's: what the peers were checked with
+        nodes[index].outcome = replace(outcome, summary=summary)
+
+
+def _remember(node: _Node, store: Cache, schedule: _Schedule) -> None:
+    outcome = node.outcome
+    if outcome is None or node.stat is None:
+        return
+    project: dict[str, Any] = {
+        "scan": [[m, list(n)] for m, n in node.scan],
+        "reason": node.reason,
+        "summary": node.summary.to_json() if node.summary is not None else None,
+        "deps": schedule._dependency_digests(node),
+    }
+    if not node.ran:
+        if node.fresh or outcome.unchanged:
+            return  # the cache has it
+        # Not parsed (it can offer nothing): remember its imports, keyed by its stat.
+        digest = node.entry.digest if node.entry is not None else ""
+        store.put(node.file.path, node.stat.st_size, node.stat.st_mtime_ns, digest, [], project)
+        return
+    diagnostics = outcome.diagnostics
+    if outcome.unchanged and node.entry is not None:
+        diagnostics = node.entry.diagnostics
+    if outcome.digest is not None and outcome.size is not None and outcome.mtime_ns is not None:
+        store.put(
+            node.file.path, outcome.size, outcome.mtime_ns, outcome.digest, diagnostics, project
+        )
