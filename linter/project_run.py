@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from methodlint.analysis.summary import ModuleSummary
 from methodlint.cache import Cache, Entry
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import EngineSettings, FileLinter
-from methodlint.project import ProjectFile, components, discover, project_dependencies, scan_imports
+from methodlint.project import ProjectFile, components, discover, scan_imports
 from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
 
 # A module-level or class-level binding of a method name: a constant other modules may use.
@@ -36,6 +36,9 @@ _CONSTANT = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _FILE_CODES = frozenset({"ML001", "ML002", "ML003"})
+# Rounds after the first for the modules of an import cycle: a wrapper chain of that many
+# modules inside one cycle is followed end to end.
+_CYCLE_ROUNDS = 3
 
 
 @dataclass
@@ -66,6 +69,7 @@ class _Schedule:
 
     def __init__(self, nodes: list[_Node]) -> None:
         self.nodes = nodes
+        self.by_module = {n.file.module: n for n in nodes if n.file.module is not None}
 
     def _dependency_digests(self, node: _Node) -> dict[str, str]:
         found = {}
@@ -122,11 +126,21 @@ class _Schedule:
     def job(self, index: int, with_peers: bool = False) -> _Job:
         node = self.nodes[index]
         sources = node.deps + (node.peers if with_peers else [])
-        summaries = {}
+        summaries: dict[str, ModuleSummary] = {}
         for other in (self.nodes[i] for i in sources):
             if other.file.module is not None and other.digest:
                 assert other.summary is not None
                 summaries[other.file.module] = other.summary
+        # What those summaries point at in other modules (an inherited wrapper method).
+        pending = [m for s in list(summaries.values()) for m in _referenced(s)]
+        while pending:
+            module = pending.pop()
+            found = self.by_module.get(module)
+            if module in summaries or found is None or not found.digest:
+                continue
+            assert found.summary is not None
+            summaries[module] = found.summary
+            pending.extend(_referenced(found.summary))
         digest = None
         entry = node.entry
         if (
@@ -144,6 +158,17 @@ class _Schedule:
             package=node.file.is_package,
             index=summaries,
         )
+
+
+def _referenced(summary: ModuleSummary) -> set[str]:
+    """The other modules a summary's entries point at."""
+    found = {module for cls in summary.classes.values() for module, _ in cls.methods.values()}
+    shapes = [*summary.names.values()]
+    shapes += [v for cls in summary.classes.values() for v in cls.attributes.values()]
+    found |= {shape[1] for shape in shapes if shape[0] in ("instance", "class", "function")}
+    found |= {shape[1] for shape in shapes if shape[0] == "module"}
+    found.discard(summary.module)
+    return found
 
 
 def run_project(
@@ -228,7 +253,7 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
     keys = [n.file.module if n.file.module is not None else f"#{i}" for i, n in enumerate(nodes)]
     imported: list[set[int]] = []
     for index, node in enumerate(nodes):
-        found = project_dependencies(node.scan, by_module.keys())
+        found = _summary_dependencies(node.scan, by_module.keys())
         imported.append({by_module[m] for m in found if m in by_module} - {index})
     graph = {keys[i]: {keys[d] for d in deps} for i, deps in enumerate(imported)}
     component_of: dict[str, int] = {}
@@ -246,6 +271,31 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
             nodes[dependency].dependents.append(index)
 
 
+def _summary_dependencies(
+    imports: list[tuple[str, tuple[str, ...]]], modules: Collection[str]
+) -> set[str]:
+    """The project modules whose summaries a module's imports read: `import a.b` the
+    longest project module of the name; `from a import b` `a.b` when that is a module, else
+    `a`. Unlike `project.project_dependencies`, a submodule's import does not depend on its
+    parent packages' `__init__.py`: their code runs, but the names read are the submodule's,
+    and a package that re-exports its submodules would otherwise be one import cycle."""
+    found: set[str] = set()
+    for module, names in imports:
+        if not names:
+            parts = module.split(".")
+            for end in range(len(parts), 0, -1):
+                if ".".join(parts[:end]) in modules:
+                    found.add(".".join(parts[:end]))
+                    break
+            continue
+        for name in names:
+            if f"{module}.{name}" in modules:
+                found.add(f"{module}.{name}")
+            elif module in modules:
+                found.add(module)
+    return found
+
+
 def _second_round(
     nodes: list[_Node],
     schedule: _Schedule,
@@ -256,18 +306,26 @@ def _second_round(
 ) -> None:
     """Modules of an import cycle that import a peer with a summary: checked again with the
     summaries of the whole cycle from the first round."""
-    again = [
-        index
-        for index, node in enumerate(nodes)
-        if node.ran and any(nodes[p].digest for p in node.peers)
-    ]
-    if not again:
-        return
-    jobs = [schedule.job(index, with_peers=True) for index in again]
-    outcomes = _Dispatcher(jobs, settings, workers, hashing, linter).run()
-    for index, outcome in zip(again, outcomes, strict=True):
-        summary = nodes[index].summary  # the first round's: what the peers were checked with
-        nodes[index].outcome = replace(outcome, summary=summary)
+    changed = {i for i, node in enumerate(nodes) if node.ran and node.digest}
+    for _ in range(_CYCLE_ROUNDS):
+        again = [
+            index
+            for index, node in enumerate(nodes)
+            if node.ran and any(p in changed for p in node.peers)
+        ]
+        if not again:
+            return
+        jobs = [schedule.job(index, with_peers=True) for index in again]
+        outcomes = _Dispatcher(jobs, settings, workers, hashing, linter).run()
+        # Every module of this round was checked with the summaries of the one before; only
+        # then are the new ones taken, so that the order of the workers cannot matter.
+        changed = set()
+        for index, outcome in zip(again, outcomes, strict=True):
+            node = nodes[index]
+            if outcome.summary is not None and outcome.summary != node.summary:
+                changed.add(index)
+                node.summary = outcome.summary
+            node.outcome = outcome
 
 
 def _remember(node: _Node, store: Cache, schedule: _Schedule) -> None:

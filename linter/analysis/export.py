@@ -123,6 +123,7 @@ class Exporter:
             scopes=scopes,
             via=raw.via,
             returns_content=self.wrappers.returns_content(summary, raw),
+            guards=tuple(request.guards),
         )
 
     # -- classes and names ------------------------------------------------------------------
@@ -230,6 +231,8 @@ def _method_name(node: cst.CSTNode | None) -> str | None:
 def _describe(default: cst.BaseExpression) -> str:
     if is_none(default):
         return "none"
+    if isinstance(default, cst.Name) and default.value in ("True", "False"):
+        return default.value.lower()
     if is_empty_literal(default):
         return "empty"
     text = literal_text(default)

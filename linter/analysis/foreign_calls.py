@@ -56,6 +56,7 @@ class ForeignCalls:
             self._map(site, shape, request, bound, extra, spread)
             for request in shape.requests
             if len(request.via) < _MAX_DEPTH
+            and all(_truth(bound.get(p)) in (None, wanted) for p, wanted in request.guards)
         ]
 
     def _bind(
@@ -207,6 +208,20 @@ class ForeignCalls:
             if not removed:
                 items.append(Header(key, "..."))
         return Headers(True, tuple(items))
+
+
+def _truth(given: _Given | None) -> bool | None:
+    """Whether a flag argument is true or false, when a literal or default says so."""
+    if given is None:
+        return None
+    if given.value is None:
+        return {"none": False, "empty": False, "false": False, "true": True}.get(
+            given.default or ""
+        )
+    value = given.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
+    return False if is_empty_literal(value) else None
 
 
 def _empty(name: str, value: cst.BaseExpression) -> bool:

@@ -63,6 +63,7 @@ class RequestShape:
     scopes: tuple[ScopeShape, ...] = ()  # inherited by the callers (see ScopeShape)
     via: tuple[str, ...] = ()  # the wrappers below this one, to the library call
     returns_content: bool = False
+    guards: tuple[tuple[str, bool], ...] = ()  # flag parameters it is made under
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ class FunctionShape:
     positional: tuple[str, ...]
     keyword_only: tuple[str, ...]
     positional_only: int
-    # Defaults: "none", "empty", "text:<value>" (a string literal) or "other".
+    # Defaults: "none", "empty", "true", "false", "text:<value>" (a string literal) or
+    # "other".
     defaults: dict[str, str]
     star: str | None
     star_kwarg: str | None
@@ -157,6 +159,7 @@ def _request(raw: dict[str, Any]) -> RequestShape:
         scopes=tuple(ScopeShape(**s) for s in raw["scopes"]),
         via=tuple(raw["via"]),
         returns_content=raw["returns_content"],
+        guards=tuple((p, t) for p, t in raw["guards"]),
     )
 
 

@@ -31,6 +31,7 @@ from methodlint.analysis.values import (
     is_empty_literal,
     is_none,
 )
+from methodlint.analysis.walk import walk
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
 
 # What reads a response's content: `r.json()`, `r.text`, `r.content`, `await r.read()`.
@@ -110,6 +111,9 @@ class RequestSummary:
     # Bodies computed inside the wrapper from its parameters (`data=dumps(data) if data
     # else None`): index in raw.bodies -> those parameters, in order.
     body_parameters: dict[int, list[str]] = field(default_factory=dict)
+    # The request is made only when a parameter is true (True) or false (False):
+    # `self.s.post(...) if use_post else self.s.get(...)`.
+    guards: list[tuple[str, bool]] = field(default_factory=list)
     method_upper: bool = False  # the wrapper upper-cases the method (`method.upper()`)
     kwargs: bool = False  # the wrapper's `**kwargs` are passed on to the request
 
@@ -256,6 +260,10 @@ class Wrappers:
             for request in summary.requests:
                 if receiver is not None and self._overridden(receiver, request.raw.via):
                     continue
+                if not all(
+                    _truth(arguments.bound.get(p)) in (None, wanted) for p, wanted in request.guards
+                ):
+                    continue  # a branch this call does not take
                 if len(request.raw.via) < MAX_DEPTH:
                     made = self._map(site, summary, request, arguments)
                     self._mark_optional(made)
@@ -376,6 +384,7 @@ class Wrappers:
                 request.header_edits = self.resolver.header_edits(
                     request.headers, owner, passes=lambda site: self.callee(site) is not None
                 )
+        request.guards = self._guards(raw, owner, node)
         if raw.dynamic and request.method is not None:
             request.method_upper = any(
                 isinstance(b.node, cst.Call)
@@ -503,6 +512,29 @@ class Wrappers:
         mapped.bodies = bodies
         mapped.returns_content = self.returns_content(summary, raw)
         return mapped
+
+    def _guards(
+        self, raw: RawRequest, owner: Scope, function: cst.FunctionDef
+    ) -> list[tuple[str, bool]]:
+        """The flag parameters the request is made under (`if use_post:` and its `else`,
+        `a if flag else b`), each with the truth the request needs."""
+        call = (raw.send or raw.site).node
+        found: list[tuple[str, bool]] = []
+        for node in walk(function.body):
+            if not isinstance(node, (cst.If, cst.IfExp)):
+                continue
+            test, negated = node.test, False
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test, negated = test.expression, True
+            parameter = self._parameter(test, raw.site.scope, owner)
+            if parameter is None:
+                continue
+            orelse = node.orelse
+            if any(n is call for n in walk(node.body)):
+                found.append((parameter, not negated))
+            elif orelse is not None and any(n is call for n in walk(orelse)):
+                found.append((parameter, negated))
+        return found
 
     def _computed_body(
         self, body: RawBody, depends: list[str], bound: dict[str, Argument]
@@ -657,6 +689,20 @@ class Wrappers:
                     self._header_origins[id(header)] = (owner, function)
             headers = Headers(True, tuple(items))
         return headers, (given.value, given.scope) if given.arg is not None else None
+
+
+def _truth(given: Argument | None) -> bool | None:
+    """Whether an argument is a true or false literal (None: it cannot be told)."""
+    if given is None:
+        return None
+    value = given.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
+    if is_empty_literal(value):
+        return False
+    if isinstance(value, cst.Integer):
+        return value.value not in ("0",)
+    return None
 
 
 def _passed_on(value: cst.BaseExpression) -> cst.Name | None:

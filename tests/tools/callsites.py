@@ -68,6 +68,81 @@ def _calls(path: str) -> tuple[list[Site], str | None]:
     return found, None
 
 
+def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
+    """The call sites of one package folder analysed as a project (as `methodlint` does with
+    `cross-module` on): each module after the project modules it imports, with their
+    summaries. Import cycles get one round here (the linter gives them a second)."""
+    from methodlint.analysis.foreign import ProjectView
+    from methodlint.project import components, discover, scan_imports
+    from methodlint.project_run import _CONSTANT, _summary_dependencies
+
+    paths = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        for name in names
+        if name.endswith(".py")
+    )
+    project = discover([os.path.abspath(p) for p in paths])
+    files = project.files
+    data = [Path(f.path).read_bytes() for f in files]
+    by_module = {f.module: i for i, f in enumerate(files) if f.module is not None}
+    deps = [
+        {
+            by_module[m]
+            for m in _summary_dependencies(scan_imports(d, f.module, f.is_package), by_module)
+        }
+        - {i}
+        for i, (f, d) in enumerate(zip(files, data, strict=True))
+    ]
+    keys = [f.module or f"#{i}" for i, f in enumerate(files)]
+    order = components({keys[i]: {keys[d] for d in ds} for i, ds in enumerate(deps)})
+    index_of = {k: i for i, k in enumerate(keys)}
+    summaries: dict[str, object] = {}
+    results: list[tuple[list[Site], str | None]] = []
+    for component in order:
+        for key in component:
+            i = index_of[key]
+            f = files[i]
+            offered = {
+                files[d].module: summaries[files[d].module]
+                for d in deps[i]
+                if files[d].module in summaries and files[d].module not in component
+            }
+            if not (PREFILTER(data[i]) or _CONSTANT.search(data[i]) or offered):
+                continue
+            view = ProjectView(offered, f.module, f.is_package)  # type: ignore[arg-type]
+            results.append(_facts(f.path, data[i], view, summaries))
+    return results
+
+
+def _facts(
+    path: str, data: bytes, view: object, summaries: dict[str, object]
+) -> tuple[list[Site], str | None]:
+    from methodlint.analysis.pipeline import analyse
+
+    try:
+        source = decode(data)
+        module = cst.parse_module(source)
+    except Exception:
+        return [], "parse"
+    try:
+        facts, summary = analyse(module, path, project=view)  # type: ignore[arg-type]
+    except Exception:
+        return [], "analysis"
+    if summary is not None and not summary.empty and view.module is not None:  # type: ignore[attr-defined]
+        summaries[view.module] = summary  # type: ignore[attr-defined]
+    lines = source.splitlines()
+    found: list[Site] = []
+    for call in facts.calls:
+        site = call.send_site or call.build_site
+        method = "|".join(sorted(call.methods)) or "?"
+        text = lines[site.line - 1].strip() if site.line <= len(lines) else ""
+        found.append(
+            (path, call.library, call.client, call.api, f"{method}:{site.line}", text, call.via)
+        )
+    return found, None
+
+
 def package_of(path: str, folder: str) -> str:
     """The first path component of `path` under `folder` ("." for a file directly in it)."""
     parts = Path(os.path.relpath(path, folder)).parts
@@ -148,6 +223,11 @@ def main() -> None:
     parser.add_argument(
         "--compare", metavar="OLD", help="print the counts of an earlier --json file beside these"
     )
+    parser.add_argument(
+        "--single-file",
+        action="store_true",
+        help="each file alone (cross-module = false); default: each package as a project",
+    )
     args = parser.parse_args()
     folder = args.folder
     if folder is None:
@@ -166,7 +246,11 @@ def main() -> None:
         if name.endswith((".py", ".pyi"))
     )
     with ProcessPoolExecutor() as pool:
-        outcomes = list(pool.map(_calls, paths, chunksize=64))
+        if args.single_file:
+            outcomes = list(pool.map(_calls, paths, chunksize=64))
+        else:
+            folders = sorted({os.path.join(folder, package_of(p, folder)) for p in paths})
+            outcomes = [o for found in pool.map(_project_calls, folders) for o in found]
     results = [c for found, _ in outcomes for c in found]
     failed = Counter(error for _, error in outcomes if error)
     libraries = Counter(r[1] for r in results)
