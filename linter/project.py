@@ -57,7 +57,9 @@ def discover(
     `*.py` file of the packages they belong to and every `*.py` file below the `src` roots.
 
     A given file's package is the top-level package folder above it (the highest folder of the
-    chain that has `__init__.py`); it is walked through the subfolders that have `__init__.py`.
+    chain that has `__init__.py`); it and the other package folders of its root (the folder
+    above it: `src/` holding `shop/` and `billing/`) are walked through the subfolders that have
+    `__init__.py`.
     A `src` root is walked entirely (namespace packages). Hidden folders and SKIPPED_FOLDERS are
     never entered, and `skip(path)` excludes a folder or file found by the walks (not a given
     file); its argument has the form of ProjectFile.path. Unreadable folders are passed over and
@@ -82,6 +84,10 @@ def discover(
         files.append(ProjectFile(text, module, is_package))
         if top is not None:
             starts.setdefault(top, True)
+            # The other packages of the same root (`src/shop` beside `src/billing`): a file
+            # of one may import the others.
+            for sibling in _packages_beside(top):
+                starts.setdefault(sibling, True)
     given_count = len(files)
 
     grown: dict[str, tuple[str | None, bool]] = {}
@@ -154,6 +160,23 @@ class _Namer:
             if _below(absolute, root) is not None or _below(real, root) is not None:
                 return root
         return None
+
+
+def _packages_beside(top: str) -> list[str]:
+    """The package folders in the folder that holds the package folder `top`."""
+    root = os.path.dirname(top)
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        folder = os.path.join(root, name)
+        if name.startswith(".") or name in SKIPPED_FOLDERS or folder == top:
+            continue
+        if os.path.isfile(os.path.join(folder, "__init__.py")):
+            found.append(folder)
+    return found
 
 
 def _parts_below(folder: str, root: str) -> list[str]:

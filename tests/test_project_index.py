@@ -104,12 +104,6 @@ def profiled(project: Path, *args: str) -> tuple[str, dict[str, float]]:
 # --- the fixture's marks -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bugs reported with the fixture: summaries travel one module deep inside an "
-    "import cycle (an __init__.py that re-exports its submodules makes the package one cycle), "
-    "and a method a class inherits from a module its caller does not import is not found",
-)
 def test_findings_are_the_expectations(shop: Path) -> None:
     assert lint(shop) == expectations(shop)
 
@@ -150,10 +144,11 @@ def test_cross_module_false_analyses_each_file_alone(shop: Path) -> None:
 # --- one given file ------------------------------------------------------------------------------
 
 
-def test_one_given_file_sees_the_summaries_of_the_rest(shop: Path) -> None:
-    # `src` configured: with the default, the project of billing/invoices.py is the billing
-    # package only and `shop` is not followed (reported with the fixture).
-    config = Config(root=shop, src=("src",))
+@pytest.mark.parametrize("src", [(), ("src",)], ids=["src-layout-found", "src-configured"])
+def test_one_given_file_sees_the_summaries_of_the_rest(shop: Path, src: tuple[str, ...]) -> None:
+    # billing/invoices.py imports the `shop` package beside it in `src/`: the project is grown
+    # to every package of that root, whether or not `src` is configured.
+    config = Config(root=shop, src=src)
     name = "src/billing/invoices.py"
     mine = {f for f in expectations(shop) if f[0] == name}
     assert len(mine) == 6
