@@ -29,10 +29,12 @@ from methodlint.engine import EngineSettings, FileLinter
 from methodlint.project import ProjectFile, components, discover, scan_imports
 from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
 
-# A module-level or class-level binding of a method name: a constant other modules may use.
+# A module-level or class-level binding of a method name, a constant other modules may use:
+# `POST = "POST"` at the start of a line or one indentation level in, alone on its line (a
+# keyword argument `method="POST",` of a call is none).
 _CONSTANT = re.compile(
-    rb"^[ \t]*[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*"
-    rb"[\"'](?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[\"']",
+    rb"^(?:    |\t)?[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*"
+    rb"[\"'](?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[\"'][ \t]*(?:#[^\n]*)?\r?$",
     re.MULTILINE | re.IGNORECASE,
 )
 _FILE_CODES = frozenset({"ML001", "ML002", "ML003"})
@@ -53,15 +55,20 @@ class _Node:
     reason: str = ""  # why it is parsed by its own bytes: "http", "constant", or ""
     deps: list[int] = field(default_factory=list)  # nodes of other components it imports
     peers: list[int] = field(default_factory=list)  # the other nodes of its import cycle
+    imports: set[int] = field(default_factory=set)  # every node it imports
     dependents: list[int] = field(default_factory=list)
     waiting: int = 0
     summary: ModuleSummary | None = None
     ran: bool = False
     outcome: _Outcome | None = None
 
+    relevant: bool = False  # its summary offers something (see `_Schedule.offers`)
+
     @property
     def digest(self) -> str:
-        return "" if self.summary is None or self.summary.empty else self.summary.digest()
+        if self.summary is None or self.summary.empty or not self.relevant:
+            return ""
+        return self.summary.digest()
 
 
 class _Schedule:
@@ -89,8 +96,38 @@ class _Schedule:
         if any(not self.nodes[p].fresh for p in node.peers):
             return None  # a module of its import cycle changed
         summary = entry.project.get("summary")
-        node.summary = ModuleSummary.from_json(summary) if summary else None
+        self.keep(node, ModuleSummary.from_json(summary) if summary else None)
         return _Outcome(entry.diagnostics, unchanged=True)
+
+    def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
+        node.summary = summary
+        node.relevant = summary is not None and self.offers(summary, {summary.module})
+
+    def offers(self, summary: ModuleSummary, seen: set[str]) -> bool:
+        """A summary offers something to the modules that import it: a wrapper, a client, a
+        method constant, a retry decorator, a class with any of these or with an attribute
+        holding one. A reference to a module of an unfinished import cycle counts (so that
+        the result cannot depend on the order modules finish in)."""
+        if summary.functions:
+            return True
+        shapes = list(summary.names.values())
+        for cls in summary.classes.values():
+            if cls.methods or cls.client or cls.constants:
+                return True
+            shapes.extend(cls.attributes.values())
+        for shape in shapes:
+            if shape[0] in ("client", "text", "decorator", "function"):
+                return True
+            if shape[0] in ("instance", "class", "module") and shape[1] not in seen:
+                seen.add(shape[1])
+                other = self.by_module.get(shape[1])
+                if other is None:
+                    continue
+                if other.outcome is None and other.summary is None:
+                    return True  # not known yet
+                if other.summary is not None and self.offers(other.summary, seen):
+                    return True
+        return False
 
     def _decide(self, index: int) -> tuple[int, _Outcome | None]:
         node = self.nodes[index]
@@ -112,9 +149,9 @@ class _Schedule:
         if node.ran:
             if outcome.unchanged and node.entry is not None and node.entry.project is not None:
                 summary = node.entry.project.get("summary")
-                node.summary = ModuleSummary.from_json(summary) if summary else None
+                self.keep(node, ModuleSummary.from_json(summary) if summary else None)
             else:
-                node.summary = outcome.summary
+                self.keep(node, outcome.summary)
         released = []
         for dependent in node.dependents:
             other = self.nodes[dependent]
@@ -266,6 +303,7 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
         own = component_of[keys[index]]
         node.peers = sorted(index_of[k] for k in members[own] if index_of[k] != index)
         node.deps = sorted(d for d in imported[index] if component_of[keys[d]] != own)
+        node.imports = imported[index]
         node.waiting = len(node.deps)
         for dependency in node.deps:
             nodes[dependency].dependents.append(index)
@@ -311,7 +349,7 @@ def _second_round(
         again = [
             index
             for index, node in enumerate(nodes)
-            if node.ran and any(p in changed for p in node.peers)
+            if node.ran and node.peers and node.imports & changed
         ]
         if not again:
             return
@@ -324,7 +362,7 @@ def _second_round(
             node = nodes[index]
             if outcome.summary is not None and outcome.summary != node.summary:
                 changed.add(index)
-                node.summary = outcome.summary
+                schedule.keep(node, outcome.summary)
             node.outcome = outcome
 
 

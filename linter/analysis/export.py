@@ -9,8 +9,9 @@ import libcst as cst
 
 from methodlint.analysis.foreign import ProjectView
 from methodlint.analysis.requests import RawRequest, Resolver
+from methodlint.analysis.retry.analysis import RetryAnalysis
 from methodlint.analysis.retry.model import RawScope
-from methodlint.analysis.scopes import ClassInfo
+from methodlint.analysis.scopes import Binding, ClassInfo
 from methodlint.analysis.summary import (
     ClassShape,
     FunctionShape,
@@ -35,9 +36,7 @@ from methodlint.analysis.values import (
     literal_text,
 )
 from methodlint.analysis.wrappers import RequestSummary, Summary, Wrappers, depends_on_caller
-
-# A module-level string is exported as a method constant when it looks like a method name.
-_MAX_METHOD_LENGTH = 16
+from methodlint.methods import is_registered
 
 
 class Exporter:
@@ -47,7 +46,9 @@ class Exporter:
         resolver: Resolver,
         wrappers: Wrappers,
         scopes_of: Callable[[RawRequest], list[RawScope]],
+        analysis: RetryAnalysis | None = None,
     ) -> None:
+        self.analysis = analysis
         self.module = module
         self.resolver = resolver
         self.wrappers = wrappers
@@ -170,7 +171,13 @@ class Exporter:
         names: dict[str, ValueShape] = {}
         scope = self.resolver.visitor.module_scope
         for name, bindings in scope.bindings.items():
-            if len(bindings) != 1 or bindings[0].kind not in ("assign", "import"):
+            if len(bindings) != 1:
+                continue
+            decorator = self._decorator(bindings[0])
+            if decorator is not None:
+                names[name] = decorator
+                continue
+            if bindings[0].kind not in ("assign", "import"):
                 continue
             binding = bindings[0]
             if binding.kind == "assign":
@@ -182,6 +189,34 @@ class Exporter:
             if shape is not None:
                 names[name] = shape
         return names
+
+    def _decorator(self, binding: Binding) -> ValueShape | None:
+        """A module-level retry decorator (`retry_api = tenacity.retry(...)`) or a function
+        that returns one (`def with_retries(): return backoff.on_exception(...)`)."""
+        if self.analysis is None:
+            return None
+        spec = None
+        kind = "decorator"
+        if binding.kind == "assign" and isinstance(binding.node, cst.BaseExpression):
+            spec = self.analysis.spec_for(binding.node, binding.scope)
+        elif (
+            binding.kind == "def"
+            and binding.inner is not None
+            and isinstance(binding.node, cst.FunctionDef)
+        ):
+            spec = self.analysis.decorator_spec(binding.node, binding.inner)
+            if spec is None:
+                kind = "factory"
+                for returned in binding.inner.returns:
+                    spec = self.analysis.spec_for(returned, binding.inner)
+                    if spec is None:
+                        local = self.analysis._local_function(returned, binding.inner)
+                        spec = self.analysis.decorator_spec(*local) if local else None
+                    if spec is not None:
+                        break
+        if spec is None or spec.single:
+            return None
+        return ("decorator", "connect" if spec.connect_only else "any", spec.retries_on, kind)
 
     def _value(self, value: Value) -> ValueShape | None:
         if isinstance(value, Instance):
@@ -214,16 +249,17 @@ class Exporter:
                 return ("function", self.module, wrapper.qualname)
         if isinstance(value, Text) and len(value.options) == 1:
             text = value.options[0].value
-            if text.isalpha() and len(text) <= _MAX_METHOD_LENGTH:
+            if is_registered(text.upper()):
                 return ("text", text)
         return None
 
 
 def _method_name(node: cst.CSTNode | None) -> str | None:
+    """A string literal that is the name of a registered HTTP method, in any letter case."""
     if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         return None
     text = literal_text(node)
-    if text is None or not text.isalpha() or len(text) > _MAX_METHOD_LENGTH:
+    if text is None or not is_registered(text.upper()):
         return None
     return text
 
@@ -244,8 +280,9 @@ def export(
     resolver: Resolver,
     wrappers: Wrappers,
     scopes_of: Callable[[RawRequest], list[RawScope]],
+    analysis: RetryAnalysis | None = None,
 ) -> ModuleSummary:
-    return Exporter(module, resolver, wrappers, scopes_of).summary()
+    return Exporter(module, resolver, wrappers, scopes_of, analysis).summary()
 
 
 __all__ = ["ProjectView", "export"]

@@ -14,6 +14,7 @@ from methodlint.analysis.summary import ClassShape, FunctionShape, ModuleSummary
 from methodlint.analysis.values import (
     BoundMethod,
     ForeignClass,
+    ForeignDecorator,
     ForeignFunction,
     ForeignInstance,
     ForeignModule,
@@ -131,4 +132,6 @@ class ProjectView:
             return ForeignModule(shape[1])
         if kind == "text":
             return Text((TextOption(shape[1], constant=True),))
+        if kind == "decorator":
+            return ForeignDecorator(shape[1] == "connect", shape[2], shape[3] == "factory")
         return None

@@ -89,7 +89,7 @@ def analyse(
     def summary_of(scopes: Callable[[RawRequest], list[RawScope]]) -> ModuleSummary | None:
         if project is None or project.module is None:
             return None
-        return export(project.module, resolver, wrappers, scopes)
+        return export(project.module, resolver, wrappers, scopes, analysis)
 
     raws += wrappers.calls()
     analysis = RetryAnalysis(resolver, retry_decorators)

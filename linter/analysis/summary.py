@@ -26,6 +26,8 @@ from methodlint.libraries import Api
 # ("function", module, key)  a request wrapper of a project module
 # ("module", module)         a project module
 # ("text", value)            a string constant (a method name)
+# ("decorator", "connect" or "any", retries on, "decorator" or "factory")  a retry decorator,
+#                            or a function that returns one
 ValueShape = tuple[str, ...]
 
 

@@ -125,12 +125,23 @@ class ForeignInstance:
     name: str
 
 
+@dataclass(frozen=True)
+class ForeignDecorator:
+    """A retry decorator of another project module (`retry_api = tenacity.retry(...)`), or a
+    factory of one (`factory`: `def with_retries(): return backoff.on_exception(...)`)."""
+
+    connect_only: bool
+    retries_on: str
+    factory: bool = False
+
+
 Value = (
     Ref
     | ForeignModule
     | ForeignFunction
     | ForeignClass
     | ForeignInstance
+    | ForeignDecorator
     | Instance
     | BoundMethod
     | Text

@@ -11,6 +11,7 @@ from methodlint.analysis.retry.model import (
     FRESH_FUNCTIONS,
     FRESH_MODULES,
     RetryCall,
+    ScopeSpec,
 )
 from methodlint.analysis.retry.policies import RetryPolicies
 from methodlint.analysis.scopes import Scope
@@ -21,8 +22,55 @@ class RetryAnalysis(RetryPolicies):
     """Retry scopes, fresh header values, method arguments and retry policies of a module."""
 
     def __init__(self, resolver: object, retry_decorators: Sequence[str] = ()) -> None:
+        self._handwritten: dict[int, ScopeSpec | None] = {}
         super().__init__(resolver, retry_decorators)
         self._find_retry_calls()
+
+    def handwritten(
+        self, callee: cst.BaseExpression, call: cst.Call | None, scope: Scope
+    ) -> ScopeSpec | None:
+        """A retry decorator written in the module: `def retry(func)` whose inner wrapper
+        calls `func` again after a failure (a retry loop around it), used as `@retry`; or a
+        factory returning one (`def retrying(times): ... return decorate`), as
+        `@retrying(times=5)`."""
+        found = self._local_function(callee, scope)
+        if found is None:
+            return None
+        function, inner = found
+        if call is None:
+            return self.decorator_spec(function, inner)
+        for returned in inner.returns:
+            decorator = self._local_function(returned, inner)
+            if decorator is not None:
+                spec = self.decorator_spec(*decorator)
+                if spec is not None:
+                    return spec
+        return None
+
+    def decorator_spec(self, function: cst.FunctionDef, inner: Scope) -> ScopeSpec | None:
+        """What `function`, a decorator whose wrapper re-calls the decorated function after
+        a failure, retries on; None when it is no such decorator."""
+        key = id(function)
+        if key in self._handwritten:
+            return self._handwritten[key]
+        self._handwritten[key] = None
+        params = [*function.params.posonly_params, *function.params.params]
+        if not params:
+            return None
+        name = params[0].name.value
+        for site in self.visitor.calls:
+            func = site.node.func
+            if not isinstance(func, cst.Name) or func.value != name or site.scope is inner:
+                continue
+            where = self.resolver.binding_scope(name, site.scope)
+            if where is None or where[0] is not inner:
+                continue
+            for scope in self.scopes(site, [], None, {id(site.node)}):
+                if scope.kind == "loop":
+                    spec = ScopeSpec(function.name.value, scope.connect_only, scope.retries_on)
+                    self._handwritten[key] = spec
+                    return spec
+        return None
 
     def _find_retry_calls(self) -> None:
         from methodlint.analysis.retry.helpers import RetryHelpers

@@ -13,6 +13,7 @@ from methodlint.analysis.retry.model import (
 )
 from methodlint.analysis.retry.statuses import StatusChecks
 from methodlint.analysis.scopes import Scope
+from methodlint.analysis.values import ForeignDecorator
 from methodlint.analysis.walk import walk
 
 
@@ -105,6 +106,21 @@ class DecoratorSpecs(StatusChecks):
                     if spec is not None:
                         spec.mechanism = mechanism
                         return spec
+        handwritten = self.handwritten(callee, call, scope)
+        if handwritten is not None:
+            handwritten.mechanism = mechanism
+            return handwritten
+        if self.resolver.project is not None:
+            # A retry decorator, or a factory of one, of another module of the project.
+            found = self.resolver.value(callee, scope)
+            if isinstance(found, ForeignDecorator) and found.factory == (call is not None):
+                return ScopeSpec(mechanism, found.connect_only, found.retries_on)
+        return None
+
+    def handwritten(
+        self, callee: cst.BaseExpression, call: cst.Call | None, scope: Scope
+    ) -> ScopeSpec | None:
+        """A retry decorator written in the module (see `analysis.RetryAnalysis`)."""
         return None
 
     def _tenacity(self, call: cst.Call | None, scope: Scope, mechanism: str) -> ScopeSpec:
