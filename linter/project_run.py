@@ -103,39 +103,98 @@ class _Schedule:
         node.summary = summary
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
+    def _imports_offer(self, node: _Node) -> bool:
+        """What the module imports from other project modules offers it something: a name it
+        imports is a wrapper, a client, a constant, a decorator, or a class with one."""
+        for module, names in node.scan:
+            if not names or "*" in names:
+                target = self.by_module.get(module)
+                if target is not None and target.digest:
+                    return True
+                continue
+            for name in names:
+                submodule = self.by_module.get(f"{module}.{name}")
+                if submodule is not None:
+                    if submodule.digest:
+                        return True
+                    continue
+                target = self.by_module.get(module)
+                if target is None or not target.digest:
+                    continue
+                assert target.summary is not None
+                if self._name_offers(target.summary, name):
+                    return True
+        return False
+
+    def _name_offers(self, summary: ModuleSummary, name: str) -> bool:
+        if name in summary.functions:
+            return True
+        if name in summary.classes:
+            return self._class_offers(summary.module, name, set())
+        if name in summary.names:
+            return self._shape_offers(summary.names[name], set())
+        return False
+
     def offers(self, summary: ModuleSummary, seen: set[str]) -> bool:
         """A summary offers something to the modules that import it: a wrapper, a client, a
         method constant, a retry decorator, a class with any of these or with an attribute
-        holding one. A reference to a module of an unfinished import cycle counts (so that
-        the result cannot depend on the order modules finish in)."""
+        holding one. A reference to a module not analysed yet (of an unfinished import
+        cycle) counts, so that the result cannot depend on the order modules finish in."""
         if summary.functions:
             return True
-        shapes = list(summary.names.values())
-        for cls in summary.classes.values():
-            if cls.methods or cls.client or cls.constants:
-                return True
-            shapes.extend(cls.attributes.values())
-        for shape in shapes:
-            if shape[0] in ("client", "text", "decorator", "function"):
-                return True
-            if shape[0] in ("instance", "class", "module") and shape[1] not in seen:
-                seen.add(shape[1])
-                other = self.by_module.get(shape[1])
-                if other is None:
-                    continue
-                if other.outcome is None and other.summary is None:
-                    return True  # not known yet
-                if other.summary is not None and self.offers(other.summary, seen):
-                    return True
+        pairs: set[tuple[str, str]] = set()
+        return any(
+            self._class_offers(summary.module, name, pairs, summary) for name in summary.classes
+        ) or any(self._shape_offers(shape, pairs) for shape in summary.names.values())
+
+    def _class_offers(
+        self,
+        module: str,
+        name: str,
+        seen: set[tuple[str, str]],
+        summary: ModuleSummary | None = None,
+    ) -> bool:
+        if (module, name) in seen:
+            return False
+        seen.add((module, name))
+        summary = summary or self._summary_of(module)
+        if summary is None:
+            return True  # not known yet
+        cls = summary.classes.get(name)
+        if cls is None:
+            return False
+        if cls.methods or cls.client or cls.constants:
+            return True
+        return any(self._shape_offers(shape, seen) for shape in cls.attributes.values())
+
+    def _shape_offers(self, shape: tuple[str, ...], seen: set[tuple[str, str]]) -> bool:
+        kind = shape[0]
+        if kind in ("client", "text", "decorator", "function"):
+            return True
+        if kind in ("instance", "class"):
+            return self._class_offers(shape[1], shape[2], seen)
+        if kind == "module":
+            summary = self._summary_of(shape[1])
+            return summary is None or bool(summary.functions or summary.classes or summary.names)
         return False
+
+    def _summary_of(self, module: str) -> ModuleSummary | None:
+        """A module's summary; None when it is not analysed yet. A module outside the
+        project, or one that offers nothing, has an empty one."""
+        node = self.by_module.get(module)
+        if node is None:
+            return ModuleSummary(module)
+        if node.summary is None and node.outcome is None:
+            return None
+        return node.summary or ModuleSummary(module)
 
     def _decide(self, index: int) -> tuple[int, _Outcome | None]:
         node = self.nodes[index]
         cached = self._cached(node)
         if cached is not None:
             return index, cached
-        offered = any(self.nodes[d].digest for d in node.deps)
-        if not node.reason and not offered:
+        offered = node.reason or self._imports_offer(node)
+        if not offered:
             return index, _Outcome([])  # nothing to look for: not parsed
         node.ran = True
         return index, None

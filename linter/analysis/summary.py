@@ -108,7 +108,7 @@ class ModuleSummary:
         return not (self.names or self.functions or self.classes)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=list)
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=sorted)
 
     def digest(self) -> str:
         return hashlib.blake2b(self.to_json().encode(), digest_size=12).hexdigest()
