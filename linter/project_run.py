@@ -44,6 +44,16 @@ _CYCLE_ROUNDS = 3
 
 
 @dataclass
+class _Cycle:
+    """The modules of one import cycle, and the round they are in."""
+
+    members: list[int]
+    pending: int = 0  # members of the current round not done
+    round: int = 0
+    changed: set[int] = field(default_factory=set)
+
+
+@dataclass
 class _Node:
     file: ProjectFile
     display: str
@@ -63,6 +73,14 @@ class _Node:
     outcome: _Outcome | None = None
 
     relevant: bool = False  # its summary offers something (see `_Schedule.offers`)
+    cycle: int = -1  # its import cycle, if it is in one
+    rounds: int = 0  # the rounds of its cycle it was checked again in
+    next_summary: ModuleSummary | None = None
+
+    @property
+    def fresh_outcome(self) -> bool:
+        """Its outcome came from the cache: its whole cycle is unchanged."""
+        return self.outcome is not None and self.outcome.unchanged and not self.ran
 
     @property
     def digest(self) -> str:
@@ -77,6 +95,16 @@ class _Schedule:
     def __init__(self, nodes: list[_Node]) -> None:
         self.nodes = nodes
         self.by_module = {n.file.module: n for n in nodes if n.file.module is not None}
+        self._cycle: set[str] = set()
+        self.cycles: list[_Cycle] = []
+        self.index_of = {id(node): index for index, node in enumerate(nodes)}
+        for index, node in enumerate(nodes):
+            if node.peers and node.cycle < 0:
+                cycle = _Cycle([index, *node.peers])
+                cycle.pending = len(cycle.members)
+                for member in cycle.members:
+                    nodes[member].cycle = len(self.cycles)
+                self.cycles.append(cycle)
 
     def _dependency_digests(self, node: _Node) -> dict[str, str]:
         found = {}
@@ -101,18 +129,31 @@ class _Schedule:
 
     def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
         node.summary = summary
+        self._cycle = (
+            {summary.module}
+            | {m for p in node.peers if (m := self.nodes[p].file.module) is not None}
+            if summary is not None
+            else set()
+        )
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
     def _imports_offer(self, node: _Node) -> bool:
         """What the module imports from other project modules offers it something: a name it
-        imports is a wrapper, a client, a constant, a decorator, or a class with one."""
+        imports is a wrapper, a client, a constant, a decorator, or a class with one. A
+        module that imports one of its own import cycle is checked in any case: what the
+        cycle offers is only known after it."""
+        self._cycle = {m for p in node.peers if (m := self.nodes[p].file.module) is not None}
         for module, names in node.scan:
+            if module in self._cycle:
+                continue  # what the cycle offers is only known after it: not a reason
             if not names or "*" in names:
                 target = self.by_module.get(module)
                 if target is not None and target.digest:
                     return True
                 continue
             for name in names:
+                if f"{module}.{name}" in self._cycle:
+                    continue
                 submodule = self.by_module.get(f"{module}.{name}")
                 if submodule is not None:
                     if submodule.digest:
@@ -181,6 +222,8 @@ class _Schedule:
     def _summary_of(self, module: str) -> ModuleSummary | None:
         """A module's summary; None when it is not analysed yet. A module outside the
         project, or one that offers nothing, has an empty one."""
+        if module in self._cycle:
+            return None  # of the import cycle being checked: taken as offering
         node = self.by_module.get(module)
         if node is None:
             return ModuleSummary(module)
@@ -205,12 +248,74 @@ class _Schedule:
     def done(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
         node = self.nodes[index]
         node.outcome = outcome
-        if node.ran:
+        if node.rounds:
+            # Another round of an import cycle: checked with the summaries of the round
+            # before; the new summaries are taken once the whole round is done.
+            node.next_summary = outcome.summary
+        elif node.ran:
             if outcome.unchanged and node.entry is not None and node.entry.project is not None:
                 summary = node.entry.project.get("summary")
                 self.keep(node, ModuleSummary.from_json(summary) if summary else None)
             else:
                 self.keep(node, outcome.summary)
+        if not node.peers:
+            return self._release(node)
+        cycle = self.cycles[node.cycle]
+        cycle.pending -= 1
+        if cycle.pending:
+            return []
+        return self._cycle_done(cycle)
+
+    def _cycle_done(self, cycle: _Cycle) -> list[tuple[int, _Outcome | None]]:
+        """A round of an import cycle is done: another round for the members that import a
+        member whose summary changed, or the cycle is done and its dependents may go."""
+        changed = set(cycle.changed)
+        if cycle.round == 0:  # the first round: every summary is news to the others
+            changed = {i for i in cycle.members if self.nodes[i].digest}
+        for index in cycle.members:
+            node = self.nodes[index]
+            if node.rounds and node.next_summary != node.summary:
+                self.keep(node, node.next_summary)
+                changed.add(index)
+        again = [
+            i
+            for i in cycle.members
+            if self.nodes[i].imports & changed
+            and not self.nodes[i].fresh_outcome
+            and self._peers_offer(self.nodes[i], changed)
+        ]
+        if again and cycle.round < _CYCLE_ROUNDS:
+            cycle.round += 1
+            cycle.pending = len(again)
+            cycle.changed = set()
+            for index in again:
+                self.nodes[index].rounds += 1
+                self.nodes[index].ran = True
+            return [(index, None) for index in again]
+        released: list[tuple[int, _Outcome | None]] = []
+        for index in cycle.members:
+            released.extend(self._release(self.nodes[index]))
+        return released
+
+    def _peers_offer(self, node: _Node, changed: set[int]) -> bool:
+        """What the module imports from the changed modules of its cycle offers something."""
+        self._cycle = set()
+        for module, names in node.scan:
+            for name in names or ("",):
+                target = self.by_module.get(f"{module}.{name}") if name else None
+                if target is not None:
+                    name = ""
+                else:
+                    target = self.by_module.get(module)
+                index = self.index_of.get(id(target)) if target is not None else None
+                if target is None or index not in changed or not target.digest:
+                    continue
+                assert target.summary is not None
+                if not name or name == "*" or self._name_offers(target.summary, name):
+                    return True
+        return False
+
+    def _release(self, node: _Node) -> list[tuple[int, _Outcome | None]]:
         released = []
         for dependent in node.dependents:
             other = self.nodes[dependent]
@@ -219,8 +324,9 @@ class _Schedule:
                 released.append(self._decide(dependent))
         return released
 
-    def job(self, index: int, with_peers: bool = False) -> _Job:
+    def job(self, index: int) -> _Job:
         node = self.nodes[index]
+        with_peers = bool(node.rounds)
         sources = node.deps + (node.peers if with_peers else [])
         summaries: dict[str, ModuleSummary] = {}
         for other in (self.nodes[i] for i in sources):
@@ -290,7 +396,6 @@ def run_project(
     jobs = [_Job(n.file.path, n.display) for n in nodes]
     dispatcher = _Dispatcher(jobs, settings, workers, store is not None, linter, schedule)
     dispatcher.run()
-    _second_round(nodes, schedule, settings, linter, store is not None, workers)
     if profile:
         profile.lap("checking")
         profile.add(n.outcome for n in nodes if n.ran and n.outcome is not None)
@@ -319,9 +424,6 @@ def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
     except OSError:
         node.reason = "http" if node.given else ""  # the worker says why it cannot be read
         return
-    if node.stat.st_size > linter.settings.max_file_size:
-        node.reason = "http"  # screened piece by piece by the worker
-        return
     if store is not None:
         node.entry = store.get(path)
         fresh = store.fresh(path, node.stat)
@@ -330,6 +432,9 @@ def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
             node.scan = [(m, tuple(n)) for m, n in fresh.project.get("scan", [])]
             node.reason = str(fresh.project.get("reason", ""))
             return
+    if node.stat.st_size > linter.settings.max_file_size:
+        node.reason = "http"  # screened piece by piece by the worker
+        return
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -391,38 +496,6 @@ def _summary_dependencies(
             elif module in modules:
                 found.add(module)
     return found
-
-
-def _second_round(
-    nodes: list[_Node],
-    schedule: _Schedule,
-    settings: EngineSettings,
-    linter: FileLinter,
-    hashing: bool,
-    workers: int,
-) -> None:
-    """Modules of an import cycle that import a peer with a summary: checked again with the
-    summaries of the whole cycle from the first round."""
-    changed = {i for i, node in enumerate(nodes) if node.ran and node.digest}
-    for _ in range(_CYCLE_ROUNDS):
-        again = [
-            index
-            for index, node in enumerate(nodes)
-            if node.ran and node.peers and node.imports & changed
-        ]
-        if not again:
-            return
-        jobs = [schedule.job(index, with_peers=True) for index in again]
-        outcomes = _Dispatcher(jobs, settings, workers, hashing, linter).run()
-        # Every module of this round was checked with the summaries of the one before; only
-        # then are the new ones taken, so that the order of the workers cannot matter.
-        changed = set()
-        for index, outcome in zip(again, outcomes, strict=True):
-            node = nodes[index]
-            if outcome.summary is not None and outcome.summary != node.summary:
-                changed.add(index)
-                schedule.keep(node, outcome.summary)
-            node.outcome = outcome
 
 
 def _remember(node: _Node, store: Cache, schedule: _Schedule) -> None:

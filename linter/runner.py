@@ -373,6 +373,9 @@ class _Dispatcher:
         while pending:
             index, outcome = pending.pop(0)
             if outcome is None:
+                if self.results[index] is not None:  # another round of the same job
+                    self.results[index] = None
+                    self.left += 1
                 self.jobs[index] = self.schedule.job(index) if self.schedule else self.jobs[index]
                 self.queue.append(index)
             else:
