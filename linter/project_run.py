@@ -51,6 +51,7 @@ class _Cycle:
     pending: int = 0  # members of the current round not done
     round: int = 0
     changed: set[int] = field(default_factory=set)
+    fresh: bool = False  # every member is unchanged since the cache was written
 
 
 @dataclass
@@ -68,7 +69,8 @@ class _Node:
     imports: set[int] = field(default_factory=set)  # every node it imports
     dependents: list[int] = field(default_factory=list)
     waiting: int = 0
-    summary: ModuleSummary | None = None
+    _summary: ModuleSummary | None = None
+    _summary_json: str | None = None  # a cached summary, parsed when it is first needed
     ran: bool = False
     outcome: _Outcome | None = None
 
@@ -82,11 +84,28 @@ class _Node:
         """Its outcome came from the cache: its whole cycle is unchanged."""
         return self.outcome is not None and self.outcome.unchanged and not self.ran
 
+    _digest: str | None = None
+
+    @property
+    def summary(self) -> ModuleSummary | None:
+        if self._summary is None and self._summary_json is not None:
+            self._summary = ModuleSummary.from_json(self._summary_json)
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: ModuleSummary | None) -> None:
+        self._summary, self._summary_json = value, None
+
     @property
     def digest(self) -> str:
-        if self.summary is None or self.summary.empty or not self.relevant:
+        if not self.relevant:
             return ""
-        return self.summary.digest()
+        if self._digest is None:
+            summary = self.summary
+            if summary is None or summary.empty:
+                return ""
+            self._digest = summary.digest()
+        return self._digest
 
 
 class _Schedule:
@@ -102,6 +121,7 @@ class _Schedule:
             if node.peers and node.cycle < 0:
                 cycle = _Cycle([index, *node.peers])
                 cycle.pending = len(cycle.members)
+                cycle.fresh = all(nodes[m].fresh for m in cycle.members)
                 for member in cycle.members:
                     nodes[member].cycle = len(self.cycles)
                 self.cycles.append(cycle)
@@ -121,14 +141,23 @@ class _Schedule:
             return None
         if entry.project.get("deps") != self._dependency_digests(node):
             return None
-        if any(not self.nodes[p].fresh for p in node.peers):
+        if node.cycle >= 0 and not self.cycles[node.cycle].fresh:
             return None  # a module of its import cycle changed
         summary = entry.project.get("summary")
-        self.keep(node, ModuleSummary.from_json(summary) if summary else None)
+        digest = entry.project.get("digest")
+        if summary and digest and "relevant" in entry.project:
+            # As computed when it was stored: nothing it was computed from has changed.
+            node.summary = None
+            node._summary_json = summary
+            node._digest = digest
+            node.relevant = bool(entry.project["relevant"])
+        else:
+            self.keep(node, ModuleSummary.from_json(summary) if summary else None)
         return _Outcome(entry.diagnostics, unchanged=True)
 
     def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
         node.summary = summary
+        node._digest = None
         self._cycle = (
             {summary.module}
             | {m for p in node.peers if (m := self.nodes[p].file.module) is not None}
@@ -256,6 +285,7 @@ class _Schedule:
             if outcome.unchanged and node.entry is not None and node.entry.project is not None:
                 summary = node.entry.project.get("summary")
                 self.keep(node, ModuleSummary.from_json(summary) if summary else None)
+                node._digest = entry_digest(node.entry)
             else:
                 self.keep(node, outcome.summary)
         if not node.peers:
@@ -362,6 +392,11 @@ class _Schedule:
         )
 
 
+def entry_digest(entry: Entry) -> str | None:
+    """The digest of the summary a cache entry holds, as computed when it was stored."""
+    return entry.project.get("digest") if entry.project is not None else None
+
+
 def _referenced(summary: ModuleSummary) -> set[str]:
     """The other modules a summary's entries point at."""
     found = {module for cls in summary.classes.values() for module, _ in cls.methods.values()}
@@ -463,9 +498,10 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
         for key in component:
             component_of[key] = number
     index_of = {key: i for i, key in enumerate(keys)}
+    indices = [sorted(index_of[k] for k in component) for component in members]
     for index, node in enumerate(nodes):
         own = component_of[keys[index]]
-        node.peers = sorted(index_of[k] for k in members[own] if index_of[k] != index)
+        node.peers = [i for i in indices[own] if i != index] if len(indices[own]) > 1 else []
         node.deps = sorted(d for d in imported[index] if component_of[keys[d]] != own)
         node.imports = imported[index]
         node.waiting = len(node.deps)
@@ -502,15 +538,18 @@ def _remember(node: _Node, store: Cache, schedule: _Schedule) -> None:
     outcome = node.outcome
     if outcome is None or node.stat is None:
         return
+    if not node.ran and (node.fresh or outcome.unchanged):
+        return  # the cache has it
+    summary = node.summary
     project: dict[str, Any] = {
         "scan": [[m, list(n)] for m, n in node.scan],
         "reason": node.reason,
-        "summary": node.summary.to_json() if node.summary is not None else None,
+        "summary": summary.to_json() if summary is not None else None,
+        "digest": summary.digest() if summary is not None else None,
+        "relevant": node.relevant,
         "deps": schedule._dependency_digests(node),
     }
     if not node.ran:
-        if node.fresh or outcome.unchanged:
-            return  # the cache has it
         # Not parsed (it can offer nothing): remember its imports, keyed by its stat.
         digest = node.entry.digest if node.entry is not None else ""
         store.put(node.file.path, node.stat.st_size, node.stat.st_mtime_ns, digest, [], project)
