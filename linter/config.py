@@ -70,7 +70,7 @@ class Config:
     retry_safe_urls: tuple[str, ...] = ()
     # Roots of the project's import paths (relative to `root`); empty: the package roots found.
     src: tuple[str, ...] = ()
-    cross_module: bool = True
+    cross_module: bool = False
     # Where patterns are relative to: the configuration file's folder, or the current one.
     root: Path = field(default_factory=Path.cwd, compare=False)
     source: Path | None = field(default=None, compare=False)

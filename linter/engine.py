@@ -50,7 +50,7 @@ class EngineSettings:
     retry_decorators: tuple[str, ...] = ()
     # The project index (methodlint.project): configured roots (absolute) and whether it is used.
     src: tuple[str, ...] = ()
-    cross_module: bool = True
+    cross_module: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:

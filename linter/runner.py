@@ -616,17 +616,25 @@ def lint_paths(
     if settings.cross_module and all(str(s.path) != "-" for s in selection.files):
         from methodlint.project_run import run_project
 
-        checked = run_project(
-            [(str(s.path), s.display) for s in selection.files],
-            settings,
-            linter,
-            store,
-            jobs if jobs is not None else default_jobs(),
-            profile,
-        )
-        if store is not None:
-            store.save()
-        return _report(selection, checked, ignores, settings, config, stdin_filename, profile)
+        try:
+            checked = run_project(
+                [(str(s.path), s.display) for s in selection.files],
+                settings,
+                linter,
+                store,
+                jobs if jobs is not None else default_jobs(),
+                profile,
+            )
+        except Exception as error:  # a bug of the index must not cost the run
+            print(
+                f"methodlint: the project index failed ({type(error).__name__}: {error}); "
+                f"checking each file alone. Please report this at {REPORT_URL}",
+                file=sys.stderr,
+            )
+        else:
+            if store is not None:
+                store.save()
+            return _report(selection, checked, ignores, settings, config, stdin_filename, profile)
     found: list[list[Diagnostic]] = [[] for _ in selection.files]
     codes: list[frozenset[str] | None] = []
     pending: list[tuple[int, _Job]] = []

@@ -76,7 +76,9 @@ def found(report: Report, project: Path) -> set[Finding]:
 
 def lint(project: Path, *paths: str, config: Config | None = None, **options) -> set[Finding]:
     given = [str(project / p) for p in paths or ("src",)]
-    return found(lint_paths(given, config or Config(root=project), **options), project)
+    return found(
+        lint_paths(given, config or Config(root=project, cross_module=True), **options), project
+    )
 
 
 def edit(project: Path, name: str, old: str, new: str) -> None:
@@ -89,7 +91,7 @@ def edit(project: Path, name: str, old: str, new: str) -> None:
 def profiled(project: Path, *args: str) -> tuple[str, dict[str, float]]:
     """The concise output of a CLI run in a fresh process, and its profile line."""
     done = subprocess.run(
-        [sys.executable, "-m", "methodlint", "--isolated", *args],
+        [sys.executable, "-m", "methodlint", *args],
         cwd=project,
         capture_output=True,
         text=True,
@@ -148,7 +150,7 @@ def test_cross_module_false_analyses_each_file_alone(shop: Path) -> None:
 def test_one_given_file_sees_the_summaries_of_the_rest(shop: Path, src: tuple[str, ...]) -> None:
     # billing/invoices.py imports the `shop` package beside it in `src/`: the project is grown
     # to every package of that root, whether or not `src` is configured.
-    config = Config(root=shop, src=src)
+    config = Config(root=shop, src=src, cross_module=True)
     name = "src/billing/invoices.py"
     mine = {f for f in expectations(shop) if f[0] == name}
     assert len(mine) == 6
@@ -247,8 +249,8 @@ def test_jobs_cold_and_warm_give_the_same_output(
     runs: list[Run] = []
     for jobs in ("1", "2"):
         for _ in ("cold", "warm"):
-            runs.append(cli("--isolated", "--jobs", jobs, "--cache-dir", f"cache{jobs}", "src"))
-        runs.append(cli("--isolated", "--jobs", jobs, "--no-cache", "src"))
+            runs.append(cli("--jobs", jobs, "--cache-dir", f"cache{jobs}", "src"))
+        runs.append(cli("--jobs", jobs, "--no-cache", "src"))
 
     first = runs[0]
     assert first.exit_code == 1
@@ -287,7 +289,24 @@ def test_a_wrapper_chain_through_an_import_cycle_is_followed(tmp_path: Path, job
     # around it only after b's; the rounds of the cycle find it whatever the worker order.
     for name, text in CYCLE.items():
         write(tmp_path, name, text)
-    report = lint_paths([str(tmp_path / "pkg")], Config(root=tmp_path), jobs=jobs)
+    report = lint_paths(
+        [str(tmp_path / "pkg")], Config(root=tmp_path, cross_module=True), jobs=jobs
+    )
     found = [(Path(d.path).name, d.line, d.code) for d in report.diagnostics]
     assert found == [("a.py", 11, "ML201")]
     assert "in create -> post" in report.diagnostics[0].message
+
+
+def test_a_failure_of_the_index_falls_back_to_single_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import methodlint.project_run
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(methodlint.project_run, "run_project", broken)
+    write(tmp_path, "a.py", "import requests\nrequests.get('https://x.test', json={'a': 1})\n")
+    report = lint_paths([str(tmp_path / "a.py")], Config(root=tmp_path, cross_module=True), jobs=1)
+    assert [d.code for d in report.diagnostics] == ["ML101"]
+    assert "the project index failed (RuntimeError: boom)" in capsys.readouterr().err
