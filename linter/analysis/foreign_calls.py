@@ -17,7 +17,14 @@ from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry.model import RawScope
 from methodlint.analysis.scopes import CallSite, Scope
 from methodlint.analysis.summary import FunctionShape, RequestShape
-from methodlint.analysis.values import ForeignFunction, Text, TextOption, is_empty_literal, is_none
+from methodlint.analysis.values import (
+    ForeignFunction,
+    Text,
+    TextOption,
+    is_empty_literal,
+    is_none,
+    sends_nothing,
+)
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
 
 _MAX_DEPTH = 8
@@ -123,7 +130,9 @@ class ForeignCalls:
         for name, keyword, parameter in request.body_params:
             body = given.get(parameter)
             if body is not None and body.arg is not None and body.value is not None:
-                raw.bodies.append((name, keyword, body.arg, _empty(name, body.value), body.value))
+                raw.bodies.append(
+                    (name, keyword, body.arg, sends_nothing(name, body.value), body.value)
+                )
         headers: Headers = (
             Headers(request.headers_known, tuple(Header(n, "...") for n in request.header_names))
             if request.headers_param is None
@@ -140,7 +149,7 @@ class ForeignCalls:
                 assert arg.keyword is not None
                 name = arg.keyword.value
                 if name in api.body_keywords:
-                    raw.bodies.append((name, True, arg, _empty(name, arg.value), arg.value))
+                    raw.bodies.append((name, True, arg, sends_nothing(name, arg.value), arg.value))
                 elif name == "headers" and request.headers_param is None:
                     headers = self.resolver.headers_value(arg.value, site.scope)
                     raw.headers_expr = (arg.value, site.scope)
@@ -184,9 +193,7 @@ class ForeignCalls:
                 TextOption(o.value, o.node, o.node_id, True, o.constant) for o in options
             )
         verbatim = raw.api.verbatim
-        raw.methods = frozenset(
-            o.value.upper() if (o.upper_called or not verbatim) else o.value for o in options
-        )
+        raw.methods = frozenset(o.effective(verbatim) for o in options)
         raw.tokens = [(o, verbatim) for o in options if o.node is not None]
         raw.dynamic = False
         raw.method_expr = None
@@ -222,9 +229,3 @@ def _truth(given: _Given | None) -> bool | None:
     if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
         return value.value == "True"
     return False if is_empty_literal(value) else None
-
-
-def _empty(name: str, value: cst.BaseExpression) -> bool:
-    if name == "json":
-        return is_none(value)
-    return is_none(value) or is_empty_literal(value)

@@ -21,8 +21,8 @@ from methodlint.analysis.values import (
     Ref,
     Text,
     TextOption,
-    is_empty_literal,
     is_none,
+    sends_nothing,
 )
 from methodlint.facts import (
     UNKNOWN_HEADERS,
@@ -117,10 +117,7 @@ class Resolver(HeaderResolution):
         value = self.value(arg.value, site.scope)
         if isinstance(value, Text):
             tokens = [(o, api.verbatim) for o in value.options if o.node is not None]
-            methods = frozenset(
-                o.value.upper() if (o.upper_called or not api.verbatim) else o.value
-                for o in value.options
-            )
+            methods = frozenset(o.effective(api.verbatim) for o in value.options)
             return methods, tokens, False, True
         return frozenset(), [], True, True
 
@@ -131,11 +128,11 @@ class Resolver(HeaderResolution):
         for position, name in api.body_positions:
             arg = self._arg(call, position, None)
             if arg is not None:
-                bodies.append((name, False, arg, self._empty(name, arg.value), arg.value))
+                bodies.append((name, False, arg, sends_nothing(name, arg.value), arg.value))
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in api.body_keywords:
                 name = arg.keyword.value
-                bodies.append((name, True, arg, self._empty(name, arg.value), arg.value))
+                bodies.append((name, True, arg, sends_nothing(name, arg.value), arg.value))
         if api.fields_in_query_for and (not methods or methods & api.fields_in_query_for):
             bodies = [b for b in bodies if b[0] != "fields"]
         if api.library == "urllib.request" and not given:
@@ -198,12 +195,6 @@ class Resolver(HeaderResolution):
                         nodes.append(arg.value)
                     positional += 1
         return nodes
-
-    @staticmethod
-    def _empty(name: str, value: cst.BaseExpression) -> bool:
-        if name == "json":
-            return is_none(value)
-        return is_none(value) or is_empty_literal(value)
 
     def _send(self, site: CallSite, api: Api, client: str) -> Iterator[RawRequest]:
         target = self._arg(site.node, 0, "request" if api.kind == "send-built" else "url")

@@ -52,6 +52,11 @@ class TextOption:
     upper_called: bool = False
     constant: bool = False
 
+    def effective(self, verbatim: bool) -> str:
+        """The method as a library that sends it as written (`verbatim`) or upper-cases it
+        will use it."""
+        return self.value.upper() if (self.upper_called or not verbatim) else self.value
+
 
 @dataclass(frozen=True)
 class Text:
@@ -189,6 +194,14 @@ def same_api(value: object, other: object) -> bool:
 
 def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+def sends_nothing(name: str, value: cst.BaseExpression) -> bool:
+    """A body argument that sends no content: `json=None`, or `data=`/`files=`/`content=`/
+    `body=` that are None or an empty literal (`json={}` sends `{}`)."""
+    if name == "json":
+        return is_none(value)
+    return is_none(value) or is_empty_literal(value)
 
 
 def is_empty_literal(node: cst.BaseExpression) -> bool:

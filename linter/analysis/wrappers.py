@@ -27,9 +27,9 @@ from methodlint.analysis.values import (
     LocalFunction,
     SelfOf,
     Text,
-    TextOption,
     is_empty_literal,
     is_none,
+    sends_nothing,
 )
 from methodlint.analysis.walk import walk
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
@@ -193,7 +193,7 @@ class Wrappers:
             return body
         param = function.bindings[passed.value][0].node
         default = param.default if isinstance(param, cst.Param) else None
-        if default is not None and _empty(name, default):
+        if default is not None and sends_nothing(name, default):
             return (name, keyword, place, True, value)
         return body
 
@@ -482,7 +482,7 @@ class Wrappers:
                 continue  # filled by a `*args` or `**spread` methodlint cannot read
             name, keyword = body[0], body[1]
             place: cst.CSTNode = given.arg if given.arg is not None else given.value
-            bodies.append((name, keyword, place, _empty(name, given.value), given.value))
+            bodies.append((name, keyword, place, sends_nothing(name, given.value), given.value))
         if request.headers is not None:
             mapped.headers, mapped.headers_expr = self._headers(
                 bound.get(request.headers), request.header_edits, summary.scope.node, summary.scope
@@ -495,7 +495,7 @@ class Wrappers:
                 assert arg.keyword is not None
                 name = arg.keyword.value
                 if name in keywords:
-                    bodies.append((name, True, arg, _empty(name, arg.value), arg.value))
+                    bodies.append((name, True, arg, sends_nothing(name, arg.value), arg.value))
                 elif name == "headers" and raw.headers_expr is None:
                     mapped.headers = self.resolver.headers_value(arg.value, site.scope)
                     mapped.headers_expr = (arg.value, site.scope)
@@ -548,7 +548,7 @@ class Wrappers:
             given = bound.get(parameter)
             if given is None:
                 return None
-            if given.arg is not None and not _empty(name, given.value):
+            if given.arg is not None and not sends_nothing(name, given.value):
                 return (name, keyword, given.arg, False, given.value)
         return (name, keyword, body[2], True, body[4])
 
@@ -661,7 +661,7 @@ class Wrappers:
             if upper:
                 value = Text(tuple(replace(o, upper_called=True) for o in value.options))
             verbatim = mapped.api.verbatim
-            mapped.methods = frozenset(_effective(o, verbatim) for o in value.options)
+            mapped.methods = frozenset(o.effective(verbatim) for o in value.options)
             mapped.tokens = [(o, verbatim) for o in value.options if o.node is not None]
             mapped.dynamic = False
             mapped.method_expr = None
@@ -756,13 +756,3 @@ def depends_on_caller(raw: RawRequest) -> bool:
     its method, or its headers, come from the caller. A wrapper's retry scopes around such a
     request are judged at each call of the wrapper."""
     return raw.dynamic or not raw.headers.known
-
-
-def _effective(option: TextOption, verbatim: bool) -> str:
-    return option.value.upper() if (option.upper_called or not verbatim) else option.value
-
-
-def _empty(name: str, value: cst.BaseExpression) -> bool:
-    if name == "json":
-        return is_none(value)
-    return is_none(value) or is_empty_literal(value)
