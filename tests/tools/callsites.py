@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 
@@ -54,6 +55,11 @@ def _calls(path: str) -> tuple[list[Site], str | None]:
         calls, _ = build_facts(module)
     except Exception:
         return [], "analysis"
+    return _sites(path, source, calls), None
+
+
+def _sites(path: str, source: str, calls: Iterable[Any]) -> list[Site]:
+    """One row per call site, with its source line."""
     lines = source.splitlines()
     found: list[Site] = []
     for call in calls:
@@ -65,7 +71,7 @@ def _calls(path: str) -> tuple[list[Site], str | None]:
         found.append(
             (path, call.library, call.client, call.api, f"{method}:{site.line}", text, via)
         )
-    return found, None
+    return found
 
 
 def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
@@ -131,16 +137,7 @@ def _facts(
         return [], "analysis"
     if summary is not None and not summary.empty and view.module is not None:  # type: ignore[attr-defined]
         summaries[view.module] = summary  # type: ignore[attr-defined]
-    lines = source.splitlines()
-    found: list[Site] = []
-    for call in facts.calls:
-        site = call.send_site or call.build_site
-        method = "|".join(sorted(call.methods)) or "?"
-        text = lines[site.line - 1].strip() if site.line <= len(lines) else ""
-        found.append(
-            (path, call.library, call.client, call.api, f"{method}:{site.line}", text, call.via)
-        )
-    return found, None
+    return _sites(path, source, facts.calls), None
 
 
 def package_of(path: str, folder: str) -> str:
