@@ -266,6 +266,7 @@ def _encode_diagnostic(d: Diagnostic) -> list[Any]:
         d.end_column,
         fix,
         d.line_text,
+        d.cell,
     ]
 
 
@@ -284,8 +285,8 @@ def _decode_entry(raw: object) -> Entry:
 
 
 def _decode_diagnostic(raw: object) -> Diagnostic:
-    code, name, message, hint, severity, line, column, end_line, end_column, fix, text = _list(
-        raw, 11
+    code, name, message, hint, severity, line, column, end_line, end_column, fix, text, cell = (
+        _list(raw, 12)
     )
     return Diagnostic(
         code=_str(code),
@@ -300,6 +301,7 @@ def _decode_diagnostic(raw: object) -> Diagnostic:
         end_column=_int(end_column),
         fix=None if fix is None else _decode_fix(fix),
         line_text=_str(text),
+        cell=None if cell is None else _int(cell),
     )
 
 

@@ -58,14 +58,17 @@ class Diagnostic:
     # The text of the first flagged line, without its line break ("" when the file could not
     # be decoded): what baselines and GitLab fingerprints match on instead of line numbers.
     line_text: str = ""
+    # In a notebook: the cell (1-based, among all cells) that `line` and `end_line` count in.
+    cell: int | None = None
 
     @property
     def span(self) -> Span:
         return Span(self.line, self.column, self.end_line, self.end_column)
 
-    def sort_key(self) -> tuple[str, int, int, str, int, int, str]:
+    def sort_key(self) -> tuple[str, int, int, int, str, int, int, str]:
         return (
             self.path,
+            self.cell or 0,
             self.line,
             self.column,
             self.code,
@@ -73,3 +76,9 @@ class Diagnostic:
             self.end_column,
             self.message,
         )
+
+    @property
+    def location(self) -> str:
+        """`path:line:col`, or `path:cell N:line:col` in a notebook, as the reports show it."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"

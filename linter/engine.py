@@ -21,6 +21,7 @@ from methodlint import suppress
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
+from methodlint.notebook import NotebookError, is_notebook, join_cells, read_notebook
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
 
@@ -187,13 +188,29 @@ class FileLinter:
     def lint_bytes(
         self, data: bytes, path: str, codes: frozenset[str] | None = None
     ) -> list[Diagnostic]:
-        """Lint one file's content; `codes` narrows the rules (per-file ignores)."""
-        if not self.prefilter(data):
+        """Lint one file's content; `codes` narrows the rules (per-file ignores). A notebook
+        (by its name) is linted as its joined code cells, in cell coordinates."""
+        if is_notebook(path):
+            diagnostics = self._lint_notebook(data, path)
+        elif not self.prefilter(data):
             return []
-        diagnostics = self._lint(data, path)
+        else:
+            diagnostics = self._lint(data, path)
         if codes is not None:
             diagnostics = [d for d in diagnostics if d.code in codes]
         return sorted(diagnostics, key=Diagnostic.sort_key)
+
+    def _lint_notebook(self, data: bytes, path: str) -> list[Diagnostic]:
+        try:
+            notebook = read_notebook(data)
+        except NotebookError as error:
+            return self.file_diagnostic("ML002", path, f"not a valid notebook: {error}")
+        joined = join_cells(notebook.cells)
+        # Encoded as UTF-8 without a BOM: the joined text is already decoded.
+        source = joined.text.encode("utf-8")
+        if not self.prefilter(source):
+            return []
+        return [joined.to_cells(d) for d in self._lint(source, path)]
 
     def lint_in_project(
         self, data: bytes, path: str, view: ProjectView

@@ -12,7 +12,8 @@ from pathspec import GitIgnoreSpec
 
 from methodlint.config import Config
 
-PYTHON_SUFFIXES = (".py", ".pyi")
+# What a folder walk checks: Python sources, stubs and Jupyter notebooks.
+PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 STDIN = "-"
 
 # A stack of compiled ignore files that apply to a folder, outermost first: each entry is the

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Fix
+from methodlint.notebook import NotebookError, is_notebook, read_notebook
 from methodlint.runner import Report
 
 MAX_PASSES = 10
@@ -148,6 +149,8 @@ def fix_file(path: str, data: bytes, lint: Callable[[bytes], list[Diagnostic]]) 
     diagnostics = lint(data)
     if not any(is_safe(d) for d in diagnostics):
         return FileFix(path, data, data, 0, diagnostics)
+    if is_notebook(path):
+        return _fix_notebook(path, data, diagnostics, lint)
     try:
         text, encoding = decode(data)
     except (UnicodeDecodeError, SyntaxError, LookupError) as error:
@@ -172,6 +175,41 @@ def fix_file(path: str, data: bytes, lint: Callable[[bytes], list[Diagnostic]]) 
         applied += count
         diagnostics = lint(current.encode(encoding))
     return FileFix(path, data, current.encode(encoding), applied, diagnostics)
+
+
+def _fix_notebook(
+    path: str, data: bytes, diagnostics: list[Diagnostic], lint: Callable[[bytes], list[Diagnostic]]
+) -> FileFix:
+    """`fix_file` for a notebook: each cell's edits (in cell coordinates) are applied to that
+    cell's source, and the cells are spliced back into the notebook's JSON text."""
+    try:
+        notebook = read_notebook(data)
+    except NotebookError as error:
+        return FileFix(path, data, data, 0, diagnostics, f"not a valid notebook: {error}")
+    sources = notebook.sources()
+    applied = 0
+    fixed = data
+    for _ in range(MAX_PASSES):
+        by_cell: dict[int, list[Fix]] = {}
+        for d in diagnostics:
+            if is_safe(d) and d.fix is not None and d.cell in sources:
+                by_cell.setdefault(d.cell, []).append(d.fix)
+        count = 0
+        for cell, fixes in by_cell.items():
+            new, done = apply_fixes(sources[cell], fixes)
+            if done and new != sources[cell]:
+                sources[cell] = new
+                count += done
+        if count == 0:
+            break
+        candidate = notebook.with_sources(sources)
+        after = lint(candidate)
+        if any(d.code == "ML001" for d in after):
+            reason = "the fixed cells would not parse; nothing was changed (please report this)"
+            return FileFix(path, data, data, 0, lint(data), reason)
+        fixed, diagnostics = candidate, after
+        applied += count
+    return FileFix(path, data, fixed, applied, diagnostics)
 
 
 def write_atomically(
@@ -223,6 +261,8 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     """A unified diff of one file (git style `a/` and `b/` names), "" when nothing changed."""
     if before == after:
         return ""
+    if is_notebook(path):
+        return _notebook_diff(path, before, after)
     old, _ = decode(before)
     new, _ = decode(after)
     import difflib
@@ -235,6 +275,29 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
         out.append(line)
         if not line.endswith(("\n", "\r")):
             out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _notebook_diff(path: str, before: bytes, after: bytes) -> str:
+    """A unified diff of each code cell that changed, named `path:cell N` (the JSON text
+    around the cells does not change)."""
+    import difflib
+
+    old = read_notebook(before).sources()
+    new = read_notebook(after).sources()
+    out = []
+    for number, text in old.items():
+        changed = new.get(number, text)
+        if changed == text:
+            continue
+        name = f"{path}:cell {number}"
+        lines = difflib.unified_diff(
+            _split_lines(text), _split_lines(changed), fromfile=f"a/{name}", tofile=f"b/{name}"
+        )
+        for line in lines:
+            out.append(line)
+            if not line.endswith(("\n", "\r")):
+                out.append("\n\\ No newline at end of file\n")
     return "".join(out)
 
 

@@ -26,6 +26,7 @@ from methodlint.analysis.summary import ModuleSummary
 from methodlint.cache import Cache, Entry
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import EngineSettings, FileLinter
+from methodlint.notebook import is_notebook
 from methodlint.project import ProjectFile, components, discover, scan_imports
 from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
 
@@ -467,6 +468,9 @@ def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
             node.scan = [(m, tuple(n)) for m, n in fresh.project.get("scan", [])]
             node.reason = str(fresh.project.get("reason", ""))
             return
+    if is_notebook(path):
+        node.reason = "http" if node.given else ""  # no module: checked alone by the worker
+        return
     if node.stat.st_size > linter.settings.max_file_size:
         node.reason = "http"  # screened piece by piece by the worker
         return

@@ -35,6 +35,7 @@ from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
+from methodlint.notebook import is_notebook
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -104,6 +105,8 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
     started = time.perf_counter()
     size: int | None = None
     mtime_ns: int | None = None
+    # A notebook is read whole: its outputs may be large, max-file-size applies to its code.
+    notebook = is_notebook(job.display)
     if job.data is not None:
         data = job.data
     else:
@@ -111,7 +114,7 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
             with open(job.path, "rb") as handle:
                 stat = os.fstat(handle.fileno())
                 size, mtime_ns = stat.st_size, stat.st_mtime_ns
-                if stat.st_size > linter.settings.max_file_size:
+                if stat.st_size > linter.settings.max_file_size and not notebook:
                     return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
                 data = handle.read()
                 size = len(data)  # what was read, should the file have grown meanwhile
@@ -120,6 +123,14 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
     digest = file_digest(data) if hashing and job.data is None else None
     if digest is not None and digest == job.digest:
         return _Outcome([], size, mtime_ns, digest, unchanged=True)
+    if notebook:
+        # Not a module of the project: checked alone, and its pre-filter sees its code only.
+        filtered = time.perf_counter()
+        parse_before = linter.parse_seconds
+        diagnostics = linter.lint_bytes(data, job.display)
+        parse = linter.parse_seconds - parse_before
+        seconds = (filtered - started, parse, time.perf_counter() - filtered - parse)
+        return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
     if job.index is not None:
         from methodlint.analysis.foreign import ProjectView
 

@@ -426,6 +426,7 @@ JSON_FIELDS = {
     "hint",
     "severity",
     "path",
+    "cell",
     "line",
     "column",
     "end_line",

@@ -1,4 +1,5 @@
-"""`concise`: one line per finding, `path:line:col: CODE message`."""
+"""`concise`: one line per finding, `path:line:col: CODE message` (`path:cell N:line:col: ...`
+in a notebook)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def header(diagnostic: Diagnostic, color: bool) -> str:
     d = diagnostic
     path = paint(d.path, color, bold=True)
     code = paint(d.code, color, fg=severity_color(d.severity), bold=True)
-    return f"{path}:{d.line}:{d.column}: {code} {d.message}"
+    cell = f"cell {d.cell}:" if d.cell is not None else ""
+    return f"{path}:{cell}{d.line}:{d.column}: {code} {d.message}"
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:

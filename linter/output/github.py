@@ -3,7 +3,8 @@ annotations on the pull request's diff:
 
     ::error file=src/app.py,line=3,col=19,endLine=3,endColumn=25,title=ML104::...
 
-The title is the code, as interface.md shows; the rule's name leads the message.
+The title is the code, as interface.md shows; the rule's name leads the message. A finding in
+a notebook names its cell, line and column in the message instead.
 """
 
 from __future__ import annotations
@@ -27,16 +28,22 @@ def escape_property(text: str) -> str:
 def command(diagnostic: Diagnostic) -> str:
     d = diagnostic
     kind = "error" if d.severity is Severity.ERROR else "warning"
-    properties = {
-        "file": d.path,
-        "line": str(d.line),
-        "col": str(d.column),
-        "endLine": str(d.end_line),
-        "endColumn": str(d.end_column),
-        "title": d.code,
-    }
+    properties = {"file": d.path}
+    message = f"{d.name}: {d.message}"
+    if d.cell is None:
+        properties.update(
+            line=str(d.line),
+            col=str(d.column),
+            endLine=str(d.end_line),
+            endColumn=str(d.end_column),
+        )
+    else:
+        # Lines of the notebook's JSON text would point at the wrong place: the annotation
+        # is on the file, and the message says where in which cell.
+        message = f"{d.name}: cell {d.cell}, line {d.line}, column {d.column}: {d.message}"
+    properties["title"] = d.code
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{kind} {joined}::{escape_data(f'{d.name}: {d.message}')}"
+    return f"::{kind} {joined}::{escape_data(message)}"
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:

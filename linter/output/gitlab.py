@@ -16,7 +16,8 @@ from methodlint.output.context import OutputContext
 def issues(diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
     return [
         {
-            "description": f"{d.code} {d.message}",
+            "description": f"{d.code} {d.message}"
+            + (f" (cell {d.cell}, line {d.line})" if d.cell is not None else ""),
             "check_name": d.code,
             "fingerprint": fingerprint,
             "severity": "major" if d.severity is Severity.ERROR else "minor",

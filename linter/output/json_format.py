@@ -37,6 +37,8 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "hint": diagnostic.hint,
         "severity": diagnostic.severity.value,
         "path": diagnostic.path,
+        # In a notebook, the cell that line, column and the fix's edits count in; else null.
+        "cell": diagnostic.cell,
         "line": diagnostic.line,
         "column": diagnostic.column,
         "end_line": diagnostic.end_line,

@@ -103,6 +103,9 @@ def _result(diagnostic: Diagnostic, index: int | None, fingerprint: str) -> dict
         }
     ]
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
+    if d.cell is not None:
+        # SARIF has no notebook cells: the region's lines count in this cell.
+        result["properties"] = {"cell": d.cell}
     if d.fix is not None:
         result["fixes"] = [_fix(d.fix, d.path)]
     return result
