@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
-from methodlint.config import Config, ConfigError
-from methodlint.diagnostics import Diagnostic, Severity
-from methodlint.runner import Report, lint_paths, lint_source
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from methodlint.config import Config, ConfigError
+    from methodlint.diagnostics import Diagnostic, Severity
+    from methodlint.runner import Report, lint_paths, lint_source
+
+# The public names are imported when first used: the command's entry point
+# (`methodlint.__main__`) installs its signal handlers before anything heavy is imported, so
+# that an interruption during start-up is one line too.
+_PUBLIC = {
+    "Config": "methodlint.config",
+    "ConfigError": "methodlint.config",
+    "Diagnostic": "methodlint.diagnostics",
+    "Severity": "methodlint.diagnostics",
+    "Report": "methodlint.runner",
+    "lint_paths": "methodlint.runner",
+    "lint_source": "methodlint.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'methodlint' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Config",

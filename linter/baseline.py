@@ -18,6 +18,7 @@ from typing import Any
 
 from methodlint.diagnostics import Diagnostic
 from methodlint.fingerprint import fingerprints
+from methodlint.regular_files import is_regular_or_missing, read_regular
 
 VERSION = 1
 _FIELDS = ("path", "code", "fingerprint")
@@ -84,8 +85,16 @@ def write_baseline(path: str, diagnostics: Sequence[Diagnostic]) -> int:
     ]
     document = {"version": VERSION, "tool": "methodlint", "findings": findings}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    kind = is_regular_or_missing(path)
+    if kind is not None:
+        # Renaming a new file over it would replace a device or a FIFO (as root,
+        # `--write-baseline /dev/null` would replace the system's /dev/null).
+        raise BaselineError(
+            f"cannot write baseline file {path!r}: it is {kind}; a baseline is written only "
+            "to a regular file or a new path"
+        )
     try:
-        write_atomically(path, text.encode("utf-8"))
+        write_atomically(path, text.encode("utf-8", "backslashreplace"))
     except OSError as error:
         raise BaselineError(
             f"cannot write baseline file {path!r}: {error.strerror or error}"
@@ -97,14 +106,15 @@ def read_baseline(path: str) -> Baseline:
     """Read a baseline file; BaselineError says what is wrong with it."""
     again = f"; write it again with --write-baseline {path}"
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except FileNotFoundError:
         raise BaselineError(
             f"baseline file {path!r} does not exist; create it with --write-baseline {path}"
         ) from None
     except OSError as error:
-        raise BaselineError(f"cannot read baseline file {path!r}: {error.strerror}") from None
+        raise BaselineError(
+            f"cannot read baseline file {path!r}: {error.strerror or error}"
+        ) from None
     try:
         document: Any = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -113,6 +123,10 @@ def read_baseline(path: str) -> Baseline:
         raise BaselineError(
             f"baseline file {path!r} is not valid JSON (line {error.lineno}, column "
             f"{error.colno}: {error.msg}){again}"
+        ) from None
+    except RecursionError:
+        raise BaselineError(
+            f"baseline file {path!r} nests its JSON too deeply to be a baseline{again}"
         ) from None
     if not isinstance(document, dict) or "findings" not in document:
         raise BaselineError(f"baseline file {path!r} is not a methodlint baseline{again}")

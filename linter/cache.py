@@ -9,7 +9,9 @@ are unchanged, or else when its content hash is; entries written while the file 
 changed (its modification time is too close to the run's start) are only trusted by hash.
 
 Whatever is in the folder is checked before use and ignored when it does not fit: a corrupt,
-truncated, foreign or unwritable cache costs a cold run, never a wrong result or a failure.
+truncated, altered (the file carries a checksum of its entries), foreign, oversized or
+unwritable cache, or something that is not a regular file (a FIFO, a symlink to a device),
+costs a cold run, never a wrong result, a hang or a failure.
 Writes go to a temporary file that is renamed over the old one.
 """
 
@@ -28,9 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from methodlint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from methodlint.regular_files import read_regular
 
 DEFAULT_FOLDER = ".methodlint_cache"
-FORMAT = 2
+FORMAT = 3
+# A cache file larger than this is not read (a symlink to /dev/zero, or a runaway file): the
+# run is cold and rewrites it.
+MAX_CACHE_BYTES = 1 << 30
 # The tag of https://bford.info/cachedir/: backup tools skip folders that carry it.
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -40,6 +46,9 @@ CACHEDIR_TAG = (
 # A file modified this close to the start of the run may change again within the same
 # modification-time tick after it was read (coarse clocks, 1-2 s on some file systems).
 RACY_NS = 2_000_000_000
+# Settings that decide whether a file is analysed, not what it produces: only outcomes that do
+# not depend on them are cached (`runner.py`), so changing them keeps the cache.
+NOT_IN_KEY = frozenset(("memory_limit", "time_limit"))
 # Cache files of other run keys (other configurations) kept besides the current one.
 KEEP_OTHER_KEYS = 7
 
@@ -83,7 +92,7 @@ def run_key(settings: object, version: str) -> str:
         "sources": _own_sources(),
         "python": sys.version,
         "libcst": _distribution_version("libcst"),
-        "settings": _canonical(settings),
+        "settings": _canonical(settings, skip=NOT_IN_KEY),
         "plugins": _plugins(),
     }
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
@@ -105,20 +114,16 @@ class Cache:
 
     @classmethod
     def load(cls, folder: Path, key: str) -> Cache:
-        """The cache in `folder` for `key`; empty when missing, unreadable or invalid."""
+        """The cache in `folder` for `key`; empty when missing, unreadable, not a regular
+        file, too large, altered (its checksum) or invalid."""
         cache = cls(folder, key)
         try:
-            with open(cache.path, "rb") as handle:
-                data = json.loads(handle.read())
-        except (OSError, ValueError, RecursionError):
+            data = read_regular(cache.path, MAX_CACHE_BYTES)
+        except OSError:
             return cache
-        if (
-            isinstance(data, dict)
-            and data.get("format") == FORMAT
-            and data.get("key") == key
-            and isinstance(data.get("files"), dict)
-        ):
-            cache._raw = data["files"]
+        files = _parse_document(data, key)
+        if files is not None:
+            cache._raw = files
         return cache
 
     def get(self, path: str) -> Entry | None:
@@ -183,10 +188,9 @@ class Cache:
                 files[path] = raw
         for path, entry in self._entries.items():
             files[path] = _encode_entry(entry)
-        document = {"format": FORMAT, "key": self.key, "files": files}
         try:
             self._prepare_folder()
-            _write_atomically(self.path, json.dumps(document, separators=(",", ":")))
+            _write_atomically(self.path, _document(self.key, files))
         except OSError:
             return False
         self._changed = False
@@ -233,6 +237,42 @@ def _write_atomically(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+# -- the file: a header line, then the entries -------------------------------------------------
+
+
+def _document(key: str, files: dict[str, Any]) -> str:
+    """The cache file's text: a JSON header with the checksum of the JSON body that follows
+    it on the next line. A body altered in any way (one digit of a line number, an emptied
+    list of findings) no longer matches, and the cache is rebuilt."""
+    body = json.dumps(files, separators=(",", ":"))
+    checksum = hashlib.blake2b(body.encode("utf-8"), digest_size=16).hexdigest()
+    header = json.dumps({"format": FORMAT, "key": key, "checksum": checksum})
+    return f"{header}\n{body}"
+
+
+def _parse_document(data: bytes, key: str) -> dict[str, Any] | None:
+    """The entries of a cache file written for `key`, or None when it does not fit."""
+    head, newline, body = data.partition(b"\n")
+    if not newline:
+        return None
+    try:
+        header = json.loads(head)
+    except (ValueError, RecursionError):
+        return None
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
+        or header.get("key") != key
+        or header.get("checksum") != hashlib.blake2b(body, digest_size=16).hexdigest()
+    ):
+        return None
+    try:
+        files = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return files if isinstance(files, dict) else None
 
 
 # -- the JSON form of an entry ------------------------------------------------------------------
@@ -342,12 +382,15 @@ def _bool(value: object) -> bool:
 # -- the run key --------------------------------------------------------------------------------
 
 
-def _canonical(value: object) -> object:
-    """A JSON-able form of settings that does not depend on set order or hash seeds."""
+def _canonical(value: object, skip: frozenset[str] = frozenset()) -> object:
+    """A JSON-able form of settings that does not depend on set order or hash seeds (without
+    the top-level fields named in `skip`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             "@" + type(value).__name__: {
-                f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
+                f.name: _canonical(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.name not in skip
             }
         }
     if isinstance(value, enum.Enum):

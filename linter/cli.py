@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from dataclasses import dataclass, replace
@@ -130,8 +131,17 @@ def main(
     PATHS are files and folders to check (default: the current folder); - reads standard
     input. Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
     """
+    _refuse_empty(
+        ("--select", select),
+        ("--config", config_path),
+        ("--output-file", output_file),
+        ("--explain", explain),
+        ("--cache-dir", cache_dir),
+        ("--baseline", baseline),
+        ("--write-baseline", write_baseline),
+    )
     try:
-        if explain:
+        if explain is not None:
             click.echo(_explain(explain), nl=False)
             return
         if list_rules:
@@ -146,6 +156,10 @@ def main(
         )
         if diff and write_baseline:
             raise click.UsageError("--diff writes nothing, so it cannot --write-baseline")
+        if output_file is not None:
+            _check_output_file(output_file)
+        if "-" in paths and sys.stdin is None:
+            raise click.UsageError("- reads standard input, which is closed")
         actions = _Actions(fix=fix, diff=diff, baseline=baseline, write_baseline=write_baseline)
         code = _run(
             paths,
@@ -180,6 +194,32 @@ def main(
     sys.exit(0 if exit_zero and code == 1 else code)
 
 
+def _refuse_empty(*options: tuple[str, str | None]) -> None:
+    """An option given an empty value (an unset variable in CI: `--select "$CODES"`) is a
+    usage error: ignoring it would run something other than what was asked."""
+    for name, value in options:
+        if value is not None and not value.strip(" ,"):
+            raise click.UsageError(f"{name} was given an empty value")
+
+
+def _check_output_file(output_file: str) -> None:
+    """Fail before the run, not after it, when the report cannot be written there."""
+    folder = os.path.dirname(os.path.abspath(output_file))
+    if not os.path.isdir(folder):
+        raise click.UsageError(
+            f"--output-file {_printable(output_file)!r}: folder {_printable(folder)!r} "
+            "does not exist"
+        )
+    if os.path.isdir(output_file):
+        raise click.UsageError(f"--output-file {_printable(output_file)!r} is a folder")
+
+
+def _printable(text: str) -> str:
+    """`text` with what cannot be written as UTF-8 (the surrogate escapes of file names that
+    are not UTF-8) spelled as backslash escapes: `\\udcff`."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _load(config_path: str | None, isolated: bool) -> Config:
     if isolated:
         return Config()
@@ -212,7 +252,7 @@ def _run(
         list(paths), config, jobs=jobs, stdin=stdin, stdin_filename=stdin_filename, cache=cache
     )
     for where, reason in report.files_skipped:
-        click.echo(f"methodlint: skipped {where}: {reason}", err=True)
+        click.echo(_printable(f"methodlint: skipped {where}: {reason}"), err=True)
     actions = actions or _Actions()
     report, finished, failed = _apply_actions(
         actions, report, config, paths, stdin, stdin_filename, quiet
@@ -223,8 +263,14 @@ def _run(
     colored = use_color(color, to_file=bool(output_file), isatty=isatty)
     context = OutputContext(color=colored, cwd=Path.cwd())
     text = _statistics(report.diagnostics) if statistics else formatter(report.diagnostics, context)
+    text = _printable(text)
     if output_file:
-        Path(output_file).write_text(text, encoding="utf-8")
+        try:
+            Path(output_file).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise PathError(
+                f"cannot write --output-file {_printable(output_file)!r}: {error.strerror or error}"
+            ) from None
     else:
         # color=colored: click would otherwise strip the styles whenever stdout is no terminal.
         # With --fix and -, standard output carries the fixed source (as ruff does).
@@ -290,7 +336,7 @@ def _apply_actions(
         )
         failed = bool(run.errors)
         for error in run.errors:
-            click.echo(f"methodlint: {error}", err=True)
+            click.echo(_printable(f"methodlint: {error}"), err=True)
         fixed = f"{run.applied} problem{'s' if run.applied != 1 else ''}"
         if actions.diff:
             click.echo(run.diff(), nl=False)

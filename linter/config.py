@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from methodlint.regular_files import read_regular
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -41,6 +43,15 @@ DEFAULT_EXCLUDE = (
 )
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000
+# A configuration file is read whole; a larger one is refused rather than read without end.
+MAX_CONFIG_BYTES = 16 << 20
+# A worker's memory in megabytes (its address space besides the stack reserved for LibCST's
+# recursion): generous for any real file (a worker uses about 300 MB and reserves some more),
+# small enough to stop a file whose parse blows up long before the machine runs out of memory.
+DEFAULT_MEMORY_LIMIT = 2048
+MIN_MEMORY_LIMIT = 1024
+# Seconds the analysis of one file may take: real files take well under one.
+DEFAULT_TIME_LIMIT = 60.0
 
 
 class ConfigError(Exception):
@@ -71,6 +82,8 @@ class Config:
     # Roots of the project's import paths (relative to `root`); empty: the package roots found.
     src: tuple[str, ...] = ()
     cross_module: bool = False
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    time_limit: float = DEFAULT_TIME_LIMIT
     # Where patterns are relative to: the configuration file's folder, or the current one.
     root: Path = field(default_factory=Path.cwd, compare=False)
     source: Path | None = field(default=None, compare=False)
@@ -171,6 +184,24 @@ def _positive_int(key: str, value: object, where: str) -> int:
     return value
 
 
+def _megabytes(key: str, value: object, where: str) -> int:
+    """A memory limit in megabytes; 0 turns it off."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 40:
+        raise _type_error(key, "a number of megabytes (0: no limit)", value, where)
+    if 0 < value < MIN_MEMORY_LIMIT:
+        raise ConfigError(
+            f"{key}{where} must be at least {MIN_MEMORY_LIMIT} (megabytes) or 0, not {value}"
+        )
+    return value
+
+
+def _seconds(key: str, value: object, where: str) -> float:
+    """A time limit in seconds; 0 turns it off."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+        raise _type_error(key, "a number of seconds (0: no limit)", value, where)
+    return float(value)
+
+
 def _output_format(key: str, value: object, where: str) -> str:
     if not isinstance(value, str) or value not in OUTPUT_FORMATS:
         raise ConfigError(
@@ -180,11 +211,32 @@ def _output_format(key: str, value: object, where: str) -> str:
     return value
 
 
+def _check_pattern(key: str, pattern: str, where: str) -> None:
+    """A gitignore-style pattern that compiles (`[z-a]` does not), or a ConfigError."""
+    import re
+
+    from pathspec import GitIgnoreSpec
+
+    try:
+        GitIgnoreSpec.from_lines([pattern])
+    except (re.error, ValueError, TypeError) as error:
+        raise ConfigError(f"{key}{where}: {pattern!r} is not a valid pattern ({error})") from None
+
+
+def _patterns(key: str, value: object, where: str) -> tuple[str, ...]:
+    patterns = _str_list(key, value, where)
+    for pattern in patterns:
+        _check_pattern(key, pattern, where)
+    return patterns
+
+
 def _per_file_ignores(
     key: str, value: object, where: str
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise _type_error(key, "a table of pattern = [codes]", value, where)
+    for pattern in value:
+        _check_pattern(key, pattern.removeprefix("!"), where)
     return tuple(
         (pattern, _str_list(f"{key}[{pattern!r}]", codes, where))
         for pattern, codes in value.items()
@@ -225,8 +277,8 @@ _KEYS = {
     "ignore": _str_list,
     "preview": _bool,
     "per-file-ignores": _per_file_ignores,
-    "exclude": _str_list,
-    "extend-exclude": _str_list,
+    "exclude": _patterns,
+    "extend-exclude": _patterns,
     "respect-gitignore": _bool,
     "output-format": _output_format,
     "max-file-size": _positive_int,
@@ -239,6 +291,8 @@ _KEYS = {
     "retry-safe-urls": _str_list,
     "src": _str_list,
     "cross-module": _bool,
+    "memory-limit": _megabytes,
+    "time-limit": _seconds,
 }
 assert set(_KEYS) == {f.name.replace("_", "-") for f in fields(Config)} - {"root", "source"}
 
@@ -252,27 +306,40 @@ def find_config_file(start: Path) -> Path | None:
                 data = _read_toml(candidate)
             except ConfigError:
                 raise
-            if "methodlint" in data.get("tool", {}):
+            if "methodlint" in _tool_table(data, candidate):
                 return candidate
     return None
 
 
+def _tool_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The `[tool]` table of a pyproject.toml (empty when it has none)."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"'tool' in {path} must be a table, not {type(tool).__name__}")
+    return tool
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        data_bytes = read_regular(path, MAX_CONFIG_BYTES)
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        data: dict[str, Any] = tomllib.loads(data_bytes.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path} is not UTF-8 text (TOML must be): {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    except RecursionError:
+        raise ConfigError(f"{path} nests arrays or tables too deeply") from None
+    return data
 
 
 def load_config(path: Path) -> Config:
     """Read `[tool.methodlint]` from one pyproject.toml (an empty table when it has none)."""
     path = path.resolve()
     data = _read_toml(path)
-    table = data.get("tool", {}).get("methodlint", {})
+    table = _tool_table(data, path).get("methodlint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.methodlint] in {path} must be a table")
     return Config.from_mapping(table, root=path.parent, source=path)

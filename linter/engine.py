@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from methodlint import suppress
-from methodlint.config import Config
+from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.notebook import NotebookError, is_notebook, join_cells, read_notebook
@@ -52,6 +52,10 @@ class EngineSettings:
     # The project index (methodlint.project): configured roots (absolute) and whether it is used.
     src: tuple[str, ...] = ()
     cross_module: bool = False
+    # Limits of a worker process (megabytes of address space, seconds per file; 0: none).
+    # They decide whether a file is analysed, never what is found, so the cache ignores them.
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    time_limit: float = DEFAULT_TIME_LIMIT
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:
@@ -66,44 +70,70 @@ class EngineSettings:
             rules=RuleSettings.from_config(config),
             src=tuple(str(root) for root in config.src_roots),
             cross_module=config.cross_module,
+            memory_limit=config.memory_limit,
+            time_limit=config.time_limit,
         )
 
 
 # -- pre-filter ---------------------------------------------------------------------------
 
 
+# Byte order marks of encodings Python does not read source in: such a file is decoded before
+# the pre-filter's search, and reported when it would be checked (see `FileLinter._lint`).
+FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+# Up to this many module names, a substring search per name rejects most files fastest; with
+# more (a configured list of thousands), only the import lines are read, so the cost stays one
+# pass over the bytes whatever the number of names.
+SUBSTRING_NAMES = 64
+# An import statement at the start of a line: the module of `from`, the rest of an `import`.
+_STATEMENT = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\f]*(?:from[ \t]+([\w.]+)|import[ \t]+([^\n#;]*))")
+# The dotted names of an `import` statement's rest: at its start or after a blank or a comma.
+_IMPORTED = re.compile(rb"(?:^|(?<=[ \t,]))(\w+(?:\.\w+)*)")
+
+
+def foreign_encoding(data: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding a byte order mark declares, if the data starts with one."""
+    for mark, encoding in FOREIGN_BOMS:
+        if data.startswith(mark):
+            return encoding
+    return None
+
+
 @dataclass(frozen=True)
 class PreFilter:
     """A byte-level test: does the file import an HTTP or retry library, a web framework
-    (or a configured module)? A substring search first; an import statement's match confirms
-    it."""
+    (or a configured module)? A substring search first (for a short list of names); then the
+    lines that hold `import` or `from` are read as import statements, and the dotted names they
+    import are looked up in a set."""
 
     names: tuple[bytes, ...]
-    statement: re.Pattern[bytes]
+    known: frozenset[bytes]
 
     @classmethod
     def for_modules(cls, extra: Iterable[str] = ()) -> PreFilter:
         modules = sorted({*HTTP_MODULES, *RETRY_MODULES, *FRAMEWORK_MODULES, *extra})
         names = tuple(m.encode() for m in modules)
-        alternatives = b"|".join(re.escape(n) for n in names)
-        statement = re.compile(
-            rb"^(?:\xef\xbb\xbf)?[ \t\f]*(?:from[ \t]+(?:" + alternatives + rb")\b"
-            rb"|import[ \t]+(?:[^\n#;]*[ \t,])?(?:" + alternatives + rb")\b)",
-            re.MULTILINE,
-        )
-        return cls(names, statement)
+        return cls(names, frozenset(names))
 
     def __call__(self, data: bytes) -> bool:
-        if not any(name in data for name in self.names):
+        encoding = foreign_encoding(data)
+        if encoding is not None:
+            data = data.decode(encoding, errors="replace").encode("utf-8", errors="replace")
+        if len(self.names) <= SUBSTRING_NAMES and not any(name in data for name in self.names):
             return False
-        # The statement is tried only at the start of lines that hold `import` or `from`:
-        # searching the whole file costs three times as much (a name such as `http` is in most
-        # files, in URLs and docstrings).
+        # Only the start of lines that hold `import` or `from` is read: a statement search over
+        # the whole file costs three times as much (a name such as `http` is in most files, in
+        # URLs and docstrings).
         find = data.find
         for keyword in (b"import", b"from"):
             position = find(keyword)
             while position >= 0:
-                if self.statement.match(data, data.rfind(b"\n", 0, position) + 1):
+                if self._imports_known(data, data.rfind(b"\n", 0, position) + 1):
                     return True
                 end = find(b"\n", position)
                 if end < 0:
@@ -111,10 +141,28 @@ class PreFilter:
                 position = find(keyword, end)
         return False
 
+    def _imports_known(self, data: bytes, start: int) -> bool:
+        """Whether the line at `start` is an import of a known module (or of a module below
+        one: `http.client`)."""
+        match = _STATEMENT.match(data, start)
+        if match is None:
+            return False
+        module, rest = match.group(1, 2)
+        dotted = [module] if module is not None else _IMPORTED.findall(rest)
+        for name in dotted:
+            parts = name.split(b".")
+            for end in range(1, len(parts) + 1):
+                if b".".join(parts[:end]) in self.known:
+                    return True
+        return False
+
 
 # -- the analysis of one file -------------------------------------------------------------
 
 _T = TypeVar("_T")
+# The stack of the thread that parses and analyses a file, in megabytes: LibCST's visitors
+# recurse once per nesting level of the tree. It is reserved address space, mostly untouched.
+STACK_MB = 512
 
 
 def _in_big_stack(function: Callable[[], _T]) -> _T:
@@ -133,9 +181,13 @@ def _in_big_stack(function: Callable[[], _T]) -> _T:
     old_size = threading.stack_size()
     sys.setrecursionlimit(max(old_limit, 30_000))
     try:
-        threading.stack_size(512 * 1024 * 1024)
+        threading.stack_size(STACK_MB * 1024 * 1024)
         thread = threading.Thread(target=target, name="methodlint-file")
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:
+            # Under a worker's memory limit the stack may not fit any more.
+            raise MemoryError("no room for the analysis thread's stack") from None
     finally:
         threading.stack_size(old_size)
     thread.join()
@@ -229,6 +281,17 @@ class FileLinter:
         """The file's diagnostics, each with the text of its line."""
         if len(data) > self.settings.max_file_size:
             return _with_line_text(self.too_large(len(data), path), data)
+        encoding = foreign_encoding(data)
+        if encoding is not None:
+            # Python reads source as UTF-8 or a declared ASCII-compatible encoding: it cannot
+            # run this file, and methodlint cannot check it; saying so beats a silent pass.
+            return self.file_diagnostic(
+                "ML002",
+                path,
+                f"file is {encoding.upper()[:6]} (it starts with a byte order mark); Python "
+                "reads source files as UTF-8 or a declared ASCII-compatible encoding, so it "
+                "cannot be checked",
+            )
         if b"\0" in data:
             return _with_line_text(
                 self.file_diagnostic("ML002", path, "file contains NUL bytes"), data
@@ -248,7 +311,7 @@ class FileLinter:
             return self.file_diagnostic(
                 "ML003",
                 path,
-                f"brackets nested more than {MAX_NESTING} levels deep; not analysed",
+                f"brackets or lambdas nested more than {MAX_NESTING} levels deep; not analysed",
             )
         if _too_long_chain(data, source):
             return self.file_diagnostic(
@@ -256,8 +319,22 @@ class FileLinter:
                 path,
                 f"an expression chains more than {MAX_CHAIN:,} operators; not analysed",
             )
+        if BACKSLASH_LINE.search(data):
+            # LibCST drops a line that holds only a backslash, which moves every later
+            # position; a comment in its place keeps the lines and, as checked, the meaning.
+            patched = _without_backslash_lines(source)
+            if patched is None:
+                return self.file_diagnostic(
+                    "ML003",
+                    path,
+                    "a line that holds only a backslash (line continuation) is beyond the "
+                    "parser methodlint uses (LibCST) here; not analysed",
+                )
+            source = patched
         try:
             return _in_big_stack(lambda: self._analyse(source, path))
+        except MemoryError:
+            raise  # the worker reports it (the memory limit), and it is not remembered
         except RecursionError:
             return self.file_diagnostic(
                 "ML003",
@@ -287,9 +364,11 @@ class FileLinter:
             line, column = error.raw_line, error.raw_column + 1
             message = str(error.message).strip().rstrip(".")
             # CPython's parser names the problem better ("expected ':'") and points at the
-            # line it is on; LibCST's is used when CPython accepts the file (newer syntax).
+            # line it is on.
+            compiles = False
             try:
-                ast.parse(source)
+                compile(source, path, "exec", dont_inherit=True)
+                compiles = True
             except SyntaxError as python_error:
                 if python_error.lineno:
                     line = python_error.lineno
@@ -297,6 +376,16 @@ class FileLinter:
                     message = python_error.msg
             except (ValueError, RecursionError, MemoryError):
                 pass
+            if compiles:
+                # A file the running Python accepts is no syntax error: the limitation is
+                # LibCST's (`(x): int = 1`, thousands of concatenated strings).
+                return self.file_diagnostic(
+                    "ML003",
+                    path,
+                    "Python accepts this file but LibCST, the parser methodlint uses, cannot "
+                    f"parse it (a parser limitation: {message}); "
+                    "not analysed",
+                )
             return self.file_diagnostic(
                 "ML001",
                 path,
@@ -381,35 +470,139 @@ _BRACKETS = bytes(range(256)).translate(None, b"()[]{}")
 
 
 def _too_deep(data: bytes, source: str) -> bool:
-    """True when brackets nest deeper than MAX_NESTING (screened by bytes, confirmed by
-    tokens so that brackets inside strings do not count)."""
+    """True when expressions nest deeper than MAX_NESTING: brackets, and lambdas, whose bodies
+    LibCST's parser and visitors recurse into as they do into brackets (`lambda: lambda: 1`).
+    Screened by bytes, confirmed by tokens so that brackets inside plain strings do not count;
+    inside f-strings they do, as LibCST parses the replacement fields."""
+    lambdas = data.count(b"lambda")
     only = data.translate(None, _BRACKETS)
-    if len(only) <= 2 * MAX_NESTING:
+    if len(only) + lambdas <= MAX_NESTING:
         return False
-    depth = deepest = 0
-    for byte in only:
-        if byte in b"([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    if deepest <= MAX_NESTING:
-        return False
+    if lambdas <= MAX_NESTING:
+        depth = deepest = 0
+        for byte in only:
+            if byte in b"([{":
+                depth += 1
+                deepest = max(deepest, depth)
+            else:
+                depth -= 1
+        if deepest + lambdas <= MAX_NESTING:
+            return False
     import io
 
-    depth = 0
+    # Per open bracket: the lambdas opened at its level and not yet ended by a comma.
+    levels = [0]
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.OP:
-                if token.string in "([{":
-                    depth += 1
-                    if depth > MAX_NESTING:
-                        return True
-                elif token.string in ")]}":
-                    depth -= 1
+            kind, text = token.type, token.string
+            if kind == tokenize.OP:
+                if text in ("(", "[", "{"):
+                    levels.append(0)
+                elif text in (")", "]", "}"):
+                    if len(levels) > 1:
+                        levels.pop()
+                elif text in (",", ";"):
+                    levels[-1] = 0
+            elif kind == tokenize.NAME and text == "lambda":
+                levels[-1] += 1
+            elif kind == tokenize.NEWLINE:
+                levels = [0]
+            elif kind == tokenize.STRING and _is_fstring(text):
+                if len(levels) - 1 + sum(levels) + _fstring_depth(text) > MAX_NESTING:
+                    return True
+                continue
+            else:
+                continue
+            if len(levels) - 1 + sum(levels) > MAX_NESTING:
+                return True
     except (tokenize.TokenError, SyntaxError):
         return False
     return False
+
+
+def _is_fstring(token: str) -> bool:
+    """Whether a STRING token is an f-string (Python before 3.12 gives it whole)."""
+    prefix = token[: min(i for i in (token.find("'"), token.find('"'), len(token)) if i >= 0)]
+    return "f" in prefix.lower()
+
+
+def _fstring_depth(token: str) -> int:
+    """An upper bound of the nesting inside an f-string's replacement fields: brackets and
+    lambdas, nested f-strings included (their quotes are not told apart)."""
+    depth = deepest = 0
+    for char in token:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest + token.count("lambda")
+
+
+def _fstring_fields(token: str) -> str:
+    """The text of an f-string's replacement fields (nested ones included), each field on its
+    own line: what LibCST parses as expressions."""
+    fields: list[str] = []
+    depth = 0
+    index = 0
+    length = len(token)
+    while index < length:
+        char = token[index]
+        if depth == 0:
+            if char == "{":
+                if token.startswith("{{", index):
+                    index += 2
+                    continue
+                depth = 1
+                fields.append("\n")
+        else:
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    index += 1
+                    continue
+            fields.append(char)
+        index += 1
+    return "".join(fields)
+
+
+BACKSLASH_LINE = re.compile(rb"^[ \t\f]*\\(?:\r\n|\r|\n)", re.MULTILINE)
+
+
+def _without_backslash_lines(source: str) -> str | None:
+    """`source` with each line that holds only a backslash (outside strings) made a comment,
+    which LibCST keeps; None when that would change what the code means (compared as Python's
+    syntax trees) or the lines cannot be told apart from strings."""
+    import io
+
+    in_strings: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING and token.start[0] != token.end[0]:
+                in_strings.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return source  # not Python: the parser reports it
+    lines = re.split(r"(\r\n|\r|\n)", source)
+    changed = False
+    for number in range(0, len(lines), 2):
+        if (number // 2 + 1) in in_strings:
+            continue
+        text = lines[number]
+        if text.strip(" \t\f") == "\\" and number + 1 < len(lines):
+            lines[number] = text.replace("\\", "#")
+            changed = True
+    if not changed:
+        return source
+    patched = "".join(lines)
+    try:
+        same = ast.dump(ast.parse(source)) == ast.dump(ast.parse(patched))
+    except SyntaxError:
+        return source  # the parser reports it
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return patched if same else None
 
 
 # Bytes that can be part of an operator chain's length (links), end one (separators), or nest.
@@ -497,6 +690,17 @@ def _longest_chain_in_tokens(source: str) -> int:
                 longest = max(longest, count)
                 count = 0
                 outer.clear()
+            elif kind == tokenize.STRING and _is_fstring(text):
+                # One token before Python 3.12, yet LibCST parses its fields as expressions.
+                longest = max(longest, _longest_chain(_chain_bytes(_fstring_fields(text))))
     except (tokenize.TokenError, SyntaxError):
         pass
     return max(longest, count)
+
+
+def _chain_bytes(text: str) -> bytes:
+    """The bytes of `text` that `_longest_chain` counts, keywords counted as operators."""
+    data = text.encode("utf-8", errors="replace")
+    for keyword in _CHAIN_KEYWORDS:
+        data = data.replace(keyword, b" + ")
+    return data.translate(None, _NOT_CHAIN)

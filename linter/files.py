@@ -37,10 +37,12 @@ class SourceFile:
 
 @dataclass
 class FileSelection:
-    """The files to lint, sorted by display path, and what was skipped with the reason."""
+    """The files to lint, sorted by display path, what was skipped with the reason, and the
+    folders that could not be listed (reported as ML002: their files are unchecked)."""
 
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unlistable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -185,13 +187,16 @@ class _Collector:
         self.gitignore = config.respect_gitignore
         self.found: dict[str, SourceFile] = {}
         self.skipped: list[tuple[str, str]] = []
+        self.unlistable: list[tuple[str, str]] = []
         self.visited: set[str] = set()
         self.repos: dict[str, str | None] = {}
         self.chains: dict[str, _Chain | None] = {}
 
     def selection(self) -> FileSelection:
         files = sorted(self.found.values(), key=lambda f: f.display)
-        return FileSelection(files=files, skipped=sorted(set(self.skipped)))
+        return FileSelection(
+            files=files, skipped=sorted(set(self.skipped)), unlistable=sorted(set(self.unlistable))
+        )
 
     def add_stdin(self, stdin_filename: str | None) -> None:
         if stdin_filename:
@@ -318,7 +323,7 @@ class _Collector:
                     entries = sorted(listing, key=lambda entry: entry.name)
             except OSError as error:
                 shown = folder.display[:-1] or folder.display or "."
-                self.skipped.append((shown, _reason(error)))
+                self.unlistable.append((shown, _reason(error)))
                 continue
             chain = folder.chain
             if self.gitignore:

@@ -18,11 +18,11 @@ import tempfile
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from methodlint.config import Config
 from methodlint.diagnostics import Diagnostic, Fix
 from methodlint.notebook import NotebookError, is_notebook, read_notebook
+from methodlint.regular_files import read_regular
 from methodlint.runner import Report
 
 MAX_PASSES = 10
@@ -216,17 +216,21 @@ def write_atomically(
     path: str | os.PathLike[str], data: bytes, expected: bytes | None = None
 ) -> None:
     """Replace the file at `path` (a symlink's target) with `data` through a temporary file in
-    the same folder, keeping its permission bits. With `expected`, refuse (ValueError) when the
-    file no longer holds those bytes. A new file gets the usual mode (0666 minus the umask)."""
+    the same folder, keeping its permission bits. With `expected` (fixing a file), refuse
+    (ValueError) a file the user may not write, and a file that no longer holds those bytes,
+    checked again after the temporary file is written, just before the rename: an edit made
+    meanwhile by another program is never lost. A new file gets the usual mode (0666 minus
+    the umask)."""
     target = os.path.realpath(path)
     try:
         status: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         status = None
     if expected is not None:
-        with open(target, "rb") as handle:
-            if handle.read() != expected:
-                raise ValueError("the file changed while methodlint was fixing it")
+        if status is None:
+            raise ValueError("the file was removed while methodlint was fixing it")
+        _check_writable(target, status)
+        _check_unchanged(target, expected)
     if status is None:
         umask = os.umask(0)
         os.umask(umask)
@@ -247,11 +251,32 @@ def write_atomically(
                 os.chown(temporary, status.st_uid, status.st_gid)
         # After chown, which may clear the set-user-ID bit.
         os.chmod(temporary, mode)
+        if expected is not None:
+            _check_unchanged(target, expected)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _check_writable(target: str, status: os.stat_result) -> None:
+    """A file the user may not write is left alone, though renaming over it would work (the
+    folder is writable): read-only is what its owner asked for. As root, whom permissions do
+    not stop, a file without any write permission bit counts as read-only."""
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError("it is not a regular file")
+    if not os.access(target, os.W_OK) or not status.st_mode & 0o222:
+        raise ValueError("the file is read-only (no write permission); it was left unchanged")
+
+
+def _check_unchanged(target: str, expected: bytes) -> None:
+    try:
+        current = read_regular(target)
+    except OSError as error:
+        raise ValueError(f"it cannot be read again ({error.strerror or error})") from None
+    if current != expected:
+        raise ValueError("the file changed while methodlint was fixing it; it was left as is")
 
 
 # -- a run ----------------------------------------------------------------------------------
@@ -364,7 +389,7 @@ def fix_report(
             run.stdin = result.fixed
         else:
             try:
-                data = Path(path).read_bytes()
+                data = read_regular(path)
             except OSError as error:
                 result = FileFix(path, b"", b"", 0, [], f"cannot read it: {error.strerror}")
             else:

@@ -28,6 +28,7 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.engine import EngineSettings, FileLinter
 from methodlint.notebook import is_notebook
 from methodlint.project import ProjectFile, components, discover, scan_imports
+from methodlint.regular_files import read_regular
 from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
 
 # A module-level or class-level binding of a method name, a constant other modules may use:
@@ -475,8 +476,7 @@ def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
         node.reason = "http"  # screened piece by piece by the worker
         return
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError:
         node.reason = "http" if node.given else ""
         return

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
 from methodlint.notebook import is_notebook
+from methodlint.regular_files import NotRegularFile, open_regular
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -95,6 +97,8 @@ class _Outcome:
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
     # In a project run: the summary the module offers the others.
     summary: ModuleSummary | None = None
+    # Why the file was not read (not a regular file): it is skipped with this message.
+    skipped: str | None = None
 
 
 # -- the work on one file (in a worker) ---------------------------------------------------------
@@ -111,13 +115,15 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
         data = job.data
     else:
         try:
-            with open(job.path, "rb") as handle:
+            with open_regular(job.path) as handle:
                 stat = os.fstat(handle.fileno())
                 size, mtime_ns = stat.st_size, stat.st_mtime_ns
                 if stat.st_size > linter.settings.max_file_size and not notebook:
                     return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
                 data = handle.read()
                 size = len(data)  # what was read, should the file have grown meanwhile
+        except NotRegularFile as error:
+            return _Outcome([], skipped=error.strerror)
         except OSError as error:
             return _Outcome(_unreadable(linter, job.display, error))
     digest = file_digest(data) if hashing and job.data is None else None
@@ -197,7 +203,10 @@ def _check_safely(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
     try:
         return _check(linter, job, hashing)
     except MemoryError:
-        return _Outcome(_failed(linter, job.display, "ran out of memory while analysing it"))
+        # Not cached (no digest): memory depends on the machine and the limit, not the file.
+        megabytes = linter.settings.memory_limit
+        cause = f"exceeded {megabytes:,} MB (memory-limit)" if megabytes else "ran out of memory"
+        return _Outcome(_limited(linter, job.display, f"its analysis {cause}"))
     except Exception as error:
         return _Outcome(
             _failed(linter, job.display, f"internal error ({type(error).__name__}: {error})")
@@ -215,16 +224,42 @@ def _failed(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
     )
 
 
+def _limited(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
+    """ML003 for a file whose analysis ran out of a resource: not a bug, and not remembered."""
+    return linter.file_diagnostic(
+        "ML003", display, f"{cause}; not analysed (it is checked again on the next run)"
+    )
+
+
 # -- worker processes ---------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, settings: EngineSettings, hashing: bool) -> None:
+def _worker_main(
+    conn: Connection,
+    settings: EngineSettings,
+    hashing: bool,
+    parent_end: Connection | None = None,
+    errors: int | None = None,
+) -> None:
     """A worker: says it is ready, then answers batches of jobs file by file until told to
     stop (None) or until the main process is gone."""
+    parent = os.getppid()
+    _watch_parent(parent)
+    if parent_end is not None:
+        # The main process's end of the pipe, inherited through fork: holding it would keep a
+        # send to a dead main process blocking forever instead of failing.
+        parent_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A crash is reported as ML003 for its file; a Python stack dump would only be noise.
     faulthandler.disable()
-    parent = os.getppid()
+    if errors is not None:
+        # What the native parser or the allocator prints ("memory allocation of N bytes
+        # failed") goes to a file the main process reads when the worker dies, not to the
+        # user's terminal.
+        os.dup2(errors, 2)
+    if settings.memory_limit:
+        _limit_memory(settings.memory_limit)
     try:
         linter = FileLinter(settings)
         conn.send("ready")
@@ -242,6 +277,38 @@ def _worker_main(conn: Connection, settings: EngineSettings, hashing: bool) -> N
         return
 
 
+def _watch_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the main process dies (Linux), and exit now if
+    it already has."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space at `megabytes` besides the analysis thread's stack
+    (reserved, mostly untouched): an allocation past it fails (MemoryError, or the parser
+    aborts) instead of the machine running out of memory."""
+    try:
+        import resource
+    except ImportError:  # not on this system
+        return
+    from methodlint.engine import STACK_MB
+
+    limit = (megabytes + STACK_MB) * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def _context() -> Any:
     """fork where it is safe (a worker then costs a few milliseconds), else spawn."""
     import multiprocessing
@@ -255,14 +322,27 @@ def _context() -> Any:
 class _Worker:
     def __init__(self, context: Any, settings: EngineSettings, hashing: bool) -> None:
         self.conn, child = context.Pipe()
+        forked = context.get_start_method() == "fork"
+        # Where the worker's standard error goes (fork only: the descriptor is inherited).
+        # Closed in stop() or when the worker is buried.
+        self.errors = tempfile.TemporaryFile() if forked else None  # noqa: SIM115
         self.process = context.Process(
             target=_worker_main,
-            args=(child, settings, hashing),
+            args=(
+                child,
+                settings,
+                hashing,
+                self.conn if forked else None,
+                self.errors.fileno() if self.errors is not None else None,
+            ),
             name="methodlint-worker",
             daemon=True,
         )
         try:
             self.process.start()
+        except BaseException:
+            self.close_errors()
+            raise
         finally:
             child.close()
         self.ready = False
@@ -270,6 +350,7 @@ class _Worker:
         self.busy = False
         self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
         self.retry = False  # its batch is a file that crashed a worker before
+        self.since = time.monotonic()  # when its current file started (for the time limit)
 
     def stop(self, timeout: float) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -279,16 +360,55 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.conn.close()
+        self.close_errors()
+
+    def error_text(self) -> str:
+        """The end of what the worker printed on standard error."""
+        if self.errors is None:
+            return ""
+        with contextlib.suppress(OSError, ValueError):
+            self.errors.seek(0, os.SEEK_END)
+            size = self.errors.tell()
+            self.errors.seek(max(0, size - 4096))
+            return self.errors.read().decode("utf-8", errors="replace")
+        return ""
+
+    def close_errors(self) -> None:
+        if self.errors is not None:
+            with contextlib.suppress(OSError):
+                self.errors.close()
 
 
-def _cause(exitcode: int | None) -> str:
+# Signals that come from outside (a user, a supervisor, the kernel's out-of-memory killer): a
+# worker that dies of one says nothing about the file, so the outcome is not remembered.
+_EXTERNAL_SIGNALS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGXCPU")
+    if hasattr(signal, name)
+)
+
+
+def _cause(exitcode: int | None, errors: str, memory_limit: int) -> tuple[str, bool]:
+    """Why a worker died, in words, and whether that is the file's own doing (so that the
+    outcome may be cached): a crash that reproduces alone in a fresh worker is; a signal from
+    outside or running out of memory is not."""
+    if "memory allocation of" in errors or "MemoryError" in errors or "out of memory" in errors:
+        if memory_limit:
+            return f"its analysis exceeded {memory_limit:,} MB (memory-limit)", False
+        return "its analysis ran out of memory", False
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        return f"the parser crashed (signal {name})"
-    return f"the worker process exited unexpectedly (status {exitcode})"
+        if -exitcode in _EXTERNAL_SIGNALS:
+            return (
+                f"the worker checking it was killed ({name}), most likely by the system for "
+                "lack of memory",
+                False,
+            )
+        return f"the parser crashed (signal {name})", True
+    return f"the worker process exited unexpectedly (status {exitcode})", True
 
 
 class _Dispatcher:
@@ -404,6 +524,7 @@ class _Dispatcher:
         worker.fresh = False
         worker.retry = retry
         worker.pending = list(indices)
+        worker.since = time.monotonic()
         try:
             worker.conn.send([(index, self.jobs[index]) for index in indices])
         except (OSError, ValueError):
@@ -421,13 +542,44 @@ class _Dispatcher:
         from multiprocessing.connection import wait
 
         waiting: list[Any] = [w.conn for w in self.pool] + [w.process.sentinel for w in self.pool]
-        ready = set(wait(waiting))
+        limit = self.settings.time_limit
+        timeout = None
+        if limit:
+            busy = [w.since for w in self.pool if w.busy and w.pending]
+            if busy:
+                timeout = max(0.0, min(busy) + limit - time.monotonic())
+        ready = set(wait(waiting, timeout))
         for worker in list(self.pool):
             if worker.conn not in ready and worker.process.sentinel not in ready:
                 continue
             alive = self._drain(worker)
             if not alive or not worker.process.is_alive():
                 self._buried(worker)
+        if limit:
+            now = time.monotonic()
+            for worker in list(self.pool):
+                if worker.busy and worker.pending and now - worker.since > limit:
+                    self._overtime(worker)
+
+    def _overtime(self, worker: _Worker) -> None:
+        """A file's analysis ran past the time limit: it is ML003 (not cached, as it depends
+        on the machine's load), its worker is replaced, the rest of its batch goes back."""
+        worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        worker.close_errors()
+        self.pool.remove(worker)
+        pending = [index for index in worker.pending if self.results[index] is None]
+        if not pending:
+            return
+        culprit, rest = pending[0], pending[1:]
+        self._requeue(rest, False)
+        job = self.jobs[culprit]
+        limit = self.settings.time_limit
+        found = _limited(
+            self.linter, job.display, f"analysis took longer than {limit:g} s (time-limit)"
+        )
+        self._release(self._finish(culprit, _crash_outcome(job, found, cacheable=False)))
 
     def _drain(self, worker: _Worker) -> bool:
         try:
@@ -435,12 +587,14 @@ class _Dispatcher:
                 message = worker.conn.recv()
                 if message == "ready":
                     worker.ready = True
+                    worker.since = time.monotonic()
                     self.start_failures = 0
                 elif message is None:
                     worker.busy = False
                     worker.pending = []
                 else:
                     index, outcome = message
+                    worker.since = time.monotonic()
                     self._release(self._finish(index, outcome))
                     if index in worker.pending:
                         worker.pending.remove(index)
@@ -452,6 +606,8 @@ class _Dispatcher:
         """A worker died: blame the file it was on, or retry that file alone first."""
         worker.process.join()
         worker.conn.close()
+        errors = worker.error_text()
+        worker.close_errors()
         self.pool.remove(worker)
         self.deaths += 1
         pending = [index for index in worker.pending if self.results[index] is None]
@@ -465,8 +621,10 @@ class _Dispatcher:
         self._requeue(rest, False)
         if culprit in self.crashed:
             job = self.jobs[culprit]
-            found = _failed(self.linter, job.display, _cause(worker.process.exitcode))
-            self._release(self._finish(culprit, _crash_outcome(job, found, self.hashing)))
+            cause, own = _cause(worker.process.exitcode, errors, self.settings.memory_limit)
+            found = (_failed if own else _limited)(self.linter, job.display, cause)
+            outcome = _crash_outcome(job, found, cacheable=own and self.hashing)
+            self._release(self._finish(culprit, outcome))
         else:
             self.crashed.add(culprit)
             self.suspects.append(culprit)
@@ -499,23 +657,25 @@ class Schedule(Protocol):
         """The job to run, with what it depends on filled in."""
 
 
-def _crash_outcome(job: _Job, diagnostics: list[Diagnostic], hashing: bool) -> _Outcome:
-    """The ML003 of a file that crashed the parser, with its first line and what the cache
-    needs to remember it (read here: it is one file, and rare)."""
+def _crash_outcome(job: _Job, diagnostics: list[Diagnostic], cacheable: bool) -> _Outcome:
+    """The ML003 of a file that crashed the parser (or ran out of time or memory), with its
+    first line and, when `cacheable`, what the cache needs to remember it (read here: it is
+    one file, and rare)."""
     from methodlint.engine import _with_line_text
 
     if job.data is not None:
         return _Outcome(_with_line_text(diagnostics, job.data[:65536]))
     try:
-        with open(job.path, "rb") as handle:
+        with open_regular(job.path) as handle:
             stat = os.fstat(handle.fileno())
             data = handle.read()
     except OSError:
         return _Outcome(diagnostics)
     end = data.find(b"\n", 0, 65536)
     diagnostics = _with_line_text(diagnostics, data[: end + 1] if end >= 0 else data[:65536])
-    digest = file_digest(data) if hashing else None
-    return _Outcome(diagnostics, stat.st_size, stat.st_mtime_ns, digest)
+    if not cacheable:
+        return _Outcome(diagnostics)
+    return _Outcome(diagnostics, stat.st_size, stat.st_mtime_ns, file_digest(data))
 
 
 # -- profile ------------------------------------------------------------------------------------
@@ -614,6 +774,8 @@ def lint_paths(
     profile = _Profile.start()
     config = config or Config()
     settings = EngineSettings.from_config(config)
+    # More workers than cores only add memory (64 jobs on 2 cores took 4.6 GB).
+    workers = min(jobs, default_jobs()) if jobs else default_jobs()
     selection = collect_files(paths, config, stdin_filename=stdin_filename)
     if profile:
         profile.lap("discovery")
@@ -633,7 +795,7 @@ def lint_paths(
                 settings,
                 linter,
                 store,
-                jobs if jobs is not None else default_jobs(),
+                workers,
                 profile,
             )
         except Exception as error:  # a bug of the index must not cost the run
@@ -670,31 +832,46 @@ def lint_paths(
     if profile:
         profile.lap("cache")
     dispatcher = _Dispatcher(
-        [job for _, job in pending],
-        settings,
-        jobs if jobs is not None else default_jobs(),
-        store is not None,
-        linter,
+        [job for _, job in pending], settings, workers, store is not None, linter
     )
-    outcomes = dispatcher.run()
+    try:
+        outcomes = dispatcher.run()
+    except BaseException:
+        # Interrupted: keep what was finished, so that the next run starts from there.
+        if store is not None:
+            for (_, job), done in zip(pending, dispatcher.results, strict=True):
+                if done is not None:
+                    _remember(store, job, done)
+            store.save()
+        raise
     if profile:
         profile.lap("checking")
         profile.add(outcomes)
         profile.workers = dispatcher.started
+    skipped: list[tuple[str, str]] = []
     for (index, job), outcome in zip(pending, outcomes, strict=True):
-        diagnostics = outcome.diagnostics
-        if store is not None and job.data is None:
-            if outcome.unchanged:
-                entry = store.get(job.path)
-                diagnostics = entry.diagnostics if entry is not None else []
-                diagnostics = [replace(d, path=job.display) for d in diagnostics]
-            if outcome.digest is not None and outcome.size is not None:
-                assert outcome.mtime_ns is not None
-                store.put(job.path, outcome.size, outcome.mtime_ns, outcome.digest, diagnostics)
-        found[index] = diagnostics
+        if outcome.skipped is not None:
+            skipped.append((job.display, outcome.skipped))
+        found[index] = _remember(store, job, outcome) if store is not None else outcome.diagnostics
     if store is not None:
         store.save()
-    return _report(selection, found, ignores, settings, config, stdin_filename, profile)
+    report = _report(selection, found, ignores, settings, config, stdin_filename, profile)
+    report.files_skipped = sorted({*report.files_skipped, *skipped})
+    return report
+
+
+def _remember(store: Cache, job: _Job, outcome: _Outcome) -> list[Diagnostic]:
+    """Record a file's outcome in the cache (when it may be); its diagnostics."""
+    diagnostics = outcome.diagnostics
+    if job.data is not None:
+        return diagnostics
+    if outcome.unchanged:
+        entry = store.get(job.path)
+        diagnostics = entry.diagnostics if entry is not None else []
+        diagnostics = [replace(d, path=job.display) for d in diagnostics]
+    if outcome.digest is not None and outcome.size is not None and outcome.mtime_ns is not None:
+        store.put(job.path, outcome.size, outcome.mtime_ns, outcome.digest, diagnostics)
+    return diagnostics
 
 
 def _report(
@@ -706,7 +883,15 @@ def _report(
     stdin_filename: str | None,
     profile: _Profile | None,
 ) -> Report:
-    report = Report(files_checked=len(selection.files), files_skipped=selection.skipped)
+    report = Report(files_checked=len(selection.files), files_skipped=list(selection.skipped))
+    # A folder that was given or found and cannot be listed is a finding: its files were not
+    # checked, and a gate must not pass for that.
+    if selection.unlistable:
+        linter = FileLinter(settings)
+        for folder, reason in selection.unlistable:
+            report.diagnostics.extend(
+                linter.file_diagnostic("ML002", folder, f"cannot list folder: {reason}")
+            )
     for index, diagnostics in enumerate(found):
         source = selection.files[index]
         allowed = _codes_for(source.path, stdin_filename, ignores, settings, config)

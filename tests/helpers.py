@@ -57,3 +57,35 @@ def cli(*args: str, input: str | bytes | None = None) -> Run:
     """Run the command in this process (the current directory is the project)."""
     result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def nobody_or_skip(cwd: Path) -> list[str]:
+    """The command prefix that runs a program as user nobody, after checking that the situation
+    a test needs exists here: running as root, `setpriv` installed, and nobody able to run this
+    Python and import methodlint from `cwd` (a checkout in a private folder is not). Skips the
+    test with the reason otherwise."""
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a program as another user")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is not installed")
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import methodlint"],
+        cwd=cwd,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            "user nobody cannot run this Python or import methodlint here "
+            "(the checkout or the venv is in a private folder)"
+        )
+    return prefix

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import write
@@ -42,6 +43,27 @@ def cache_files(folder: Path) -> list[Path]:
 def only_cache_file(folder: Path) -> Path:
     [found] = cache_files(folder)
     return found
+
+
+def read_entries(path: Path) -> dict[str, Any]:
+    """The entries of a cache file (after its header line), its checksum unchecked."""
+    entries: dict[str, Any] = json.loads(path.read_bytes().partition(b"\n")[2])
+    return entries
+
+
+def header(path: Path) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(path.read_bytes().partition(b"\n")[0])
+    return found
+
+
+def rewrite_entries(path: Path, entries: dict[str, Any], checksum: bool = True) -> None:
+    """Write changed entries, with a checksum that matches them (`checksum`) or the old one."""
+    head = header(path)
+    if checksum:
+        path.write_text(cache._document(head["key"], entries))
+    else:
+        body = json.dumps(entries, separators=(",", ":"))
+        path.write_text(json.dumps(head) + "\n" + body)
 
 
 # --- cold and warm give the same findings ------------------------------------------------------
@@ -174,7 +196,7 @@ def test_a_touched_file_is_hashed_not_parsed(project: Path) -> None:
     assert phases["parse"] == 0
     assert profile.stdout.count("ML101") == 1
     # The new mtime is recorded: the next run does not read the file.
-    entry = json.loads(only_cache_file(project / DEFAULT_FOLDER).read_text())["files"]
+    entry = read_entries(only_cache_file(project / DEFAULT_FOLDER))
     assert entry[str(project / "a.py")][1] == (project / "a.py").stat().st_mtime_ns
 
 
@@ -213,7 +235,7 @@ def test_a_new_and_a_deleted_file(project: Path) -> None:
     (project / "a.py").unlink()
     write(project, "c.py", "x = 1\n")  # a change, so that the cache is written again
     assert codes(lint_paths(["."], cache=True).diagnostics) == [("b.py", 3, "ML101")]
-    files = json.loads(only_cache_file(project / DEFAULT_FOLDER).read_text())["files"]
+    files = read_entries(only_cache_file(project / DEFAULT_FOLDER))
     assert str(project / "a.py") not in files
 
 
@@ -223,7 +245,7 @@ def test_a_run_on_some_files_keeps_the_entries_of_the_others(project: Path) -> N
     lint_paths(["."], cache=True)
     write(project, "a.py", HEAD_CALL)
     lint_paths(["a.py"], cache=True)  # as pre-commit does
-    files = json.loads(only_cache_file(project / DEFAULT_FOLDER).read_text())["files"]
+    files = read_entries(only_cache_file(project / DEFAULT_FOLDER))
     assert {str(project / "a.py"), str(project / "b.py")} <= set(files)
 
 
@@ -362,9 +384,11 @@ def prepared(project: Path) -> tuple[Path, list[Diagnostic]]:
         pytest.param(lambda text: "\x00\xff garbage", id="garbage"),
         pytest.param(lambda text: "[" * 100_000, id="deeply-nested"),
         pytest.param(lambda text: "[]", id="not-an-object"),
-        pytest.param(lambda text: text.replace('"format":1', '"format":99'), id="other-format"),
-        pytest.param(lambda text: text.replace('"key":"', '"key":"x'), id="other-key"),
-        pytest.param(lambda text: text.replace('"files":{', '"files":{"x":1,'), id="bad-entry"),
+        pytest.param(lambda text: text.replace('"format": 3', '"format": 99'), id="other-format"),
+        pytest.param(lambda text: text.replace('"key": "', '"key": "x'), id="other-key"),
+        pytest.param(lambda text: text.replace("\n{", '\n{"x":1,', 1), id="bad-entry"),
+        pytest.param(lambda text: text.replace("\n", " ", 1), id="no-header-line"),
+        pytest.param(lambda text: text.replace(",3,", ",4,", 1), id="one-digit-changed"),
     ],
 )
 def test_a_damaged_cache_is_ignored_and_rebuilt(project: Path, damage: object) -> None:
@@ -372,7 +396,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(project: Path, damage: object) -
     path.write_text(damage(path.read_text()))  # type: ignore[operator]
     assert lint_paths(["."], cache=True).diagnostics == expected
     assert lint_paths(["."], cache=True).diagnostics == expected
-    assert json.loads(path.read_text())["format"] == cache.FORMAT
+    assert header(path)["format"] == cache.FORMAT
 
 
 @pytest.mark.parametrize(
@@ -388,10 +412,10 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(project: Path, damage: object) -
 )
 def test_an_invalid_entry_is_checked_again(project: Path, change: object) -> None:
     path, expected = prepared(project)
-    document = json.loads(path.read_text())
-    [key] = [k for k in document["files"] if k.endswith("b.py")]
-    change(document["files"][key])  # type: ignore[operator]
-    path.write_text(json.dumps(document))
+    entries = read_entries(path)
+    [key] = [k for k in entries if k.endswith("b.py")]
+    change(entries[key])  # type: ignore[operator]
+    rewrite_entries(path, entries)
     assert lint_paths(["."], cache=True).diagnostics == expected
 
 
@@ -400,10 +424,10 @@ def test_an_entry_with_a_wrong_finding_is_trusted_only_while_the_file_is_unchang
 ) -> None:
     # The cache is not a security boundary; but an edited file is never answered from it.
     path, _ = prepared(project)
-    document = json.loads(path.read_text())
-    [key] = [k for k in document["files"] if k.endswith("a.py")]
-    document["files"][key][4] = []
-    path.write_text(json.dumps(document))
+    entries = read_entries(path)
+    [key] = [k for k in entries if k.endswith("a.py")]
+    entries[key][4] = []
+    rewrite_entries(path, entries)
     write(project, "a.py", BODY_CALL + "\n")
     assert [d.code for d in lint_paths(["a.py"], cache=True).diagnostics] == ["ML101"]
 

@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from helpers import Run, cli, write
+from helpers import Run, cli, nobody_or_skip, write
 
 import methodlint
 
@@ -355,14 +355,11 @@ def world_readable_dir() -> Iterator[Path]:
 def test_an_unreadable_file_is_ml002_and_other_files_are_checked(
     world_readable_dir: Path,
 ) -> None:
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv is not installed")
+    drop = nobody_or_skip(world_readable_dir)
     good = write(world_readable_dir, "good.py", GET_WITH_BODY)
     locked = write(world_readable_dir, "locked.py", GET_WITH_BODY)
     good.chmod(0o644)
     locked.chmod(0)
-    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     # The dropped user must really be unable to read the file, or the test proves nothing.
     probe = subprocess.run([*drop, "cat", str(locked)], capture_output=True, timeout=60)
     if probe.returncode == 0:

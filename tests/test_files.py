@@ -315,7 +315,9 @@ def test_symlinked_folder_outside_the_tree_is_followed(project: Path) -> None:
     assert shown(collect(project, "src")) == ["src/a.py", "src/vendor/lib.py"]
 
 
-def test_unreadable_folder_is_skipped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_folder_is_reported_as_unlistable(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests run as root, where chmod 000 does not stop reading: refuse the listing instead.
     make(project, "a.py", "locked/b.py", "open/c.py")
     real_scandir = os.scandir
@@ -330,11 +332,12 @@ def test_unreadable_folder_is_skipped(project: Path, monkeypatch: pytest.MonkeyP
 
     selection = collect(project)
     assert shown(selection) == ["a.py", "open/c.py"]
-    assert selection.skipped == [("locked", "permission denied")]
+    assert selection.unlistable == [("locked", "permission denied")]
+    assert selection.skipped == []
 
     given = collect(project, "locked")
     assert given.files == []
-    assert given.skipped == [("locked", "permission denied")]
+    assert given.unlistable == [("locked", "permission denied")]
 
 
 # --- display paths and standard input -------------------------------------------------------------

@@ -144,12 +144,29 @@ def crash_on_marker(
             count = int(counter.read_text())
             if times is None or count < times:
                 counter.write_text(str(count + 1))
-                if how == "segv":
-                    os.kill(os.getpid(), signal.SIGSEGV)
-                os._exit(3)
+                misbehave(how)
         return real(linter, job, hashing)
 
     monkeypatch.setattr(runner, "_check", check)
+
+
+def misbehave(how: str) -> None:
+    """What a worker does to a file marked `# CRASH`."""
+    if how == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif how == "spin":
+        while True:
+            pass
+    elif how == "memory":
+        # Far beyond any memory limit the tests set: MemoryError at once, nothing touched.
+        bytearray(1 << 40)
+    elif how == "allocator":
+        # What Rust's allocator does when an allocation fails: a message, then abort.
+        os.write(2, b"memory allocation of 1099511627776 bytes failed\n")
+        os.abort()
+    os._exit(3)
 
 
 def ordinary_files(base: Path, count: int = 12) -> None:

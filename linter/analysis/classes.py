@@ -265,14 +265,19 @@ class ClassResolution(NameResolution):
     def annotation_type(self, node: cst.BaseExpression, scope: Scope) -> Value:
         """The client instance an annotation declares (`X`, `Optional[X]`, `X | None`, "X")."""
         if isinstance(node, cst.SimpleString):
-            text = literal_text(node)
-            if text is None:
-                return None
-            try:
-                parsed = cst.parse_expression(text)
-            except Exception:
-                return None
-            return self.annotation_type(parsed, scope)
+            key = id(node)
+            if key in self._parsed_strings:
+                parsed = self._parsed_strings[key]
+            else:
+                text = literal_text(node)
+                parsed = None
+                if text is not None:
+                    try:
+                        parsed = cst.parse_expression(text)
+                    except Exception:
+                        parsed = None
+                self._parsed_strings[key] = parsed
+            return None if parsed is None else self.annotation_type(parsed, scope)
         members: list[cst.BaseExpression]
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             members = [node.left, node.right]

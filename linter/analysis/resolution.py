@@ -90,6 +90,9 @@ class NameResolution:
             | set(self.http_modules)
         )
         self._memo: dict[tuple[int, int], object] = {}
+        # String annotations parsed once each (by the string node), so that resolving one
+        # again meets the same nodes and the memo above ends any cycle through it.
+        self._parsed_strings: dict[int, cst.BaseExpression | None] = {}
         self._classes = {id(c.node): c for c in visitor.classes}
         self._functions: dict[int, Binding] = {}
         self._builds: dict[int, RawRequest] = {}
@@ -345,7 +348,9 @@ class NameResolution:
                 return SelfOf(id(scope.cls.node))
             annotation = binding.node.annotation
             if annotation is not None:
-                return self.annotation_type(annotation.annotation, scope)
+                # Python evaluates a parameter's annotation where the function is defined:
+                # in `def f(queue: "queue.Queue")` the name is the module, not the parameter.
+                return self.annotation_type(annotation.annotation, scope.parent or scope)
             default = binding.node.default
             if default is not None and is_none(default):
                 # `def f(session=None): if session is None: session = requests.Session()`:

@@ -9,11 +9,27 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.output.context import OutputContext
 from methodlint.output.style import paint, severity_color
 
+# Control characters in a file name (a newline) would split or garble the line: they are shown
+# as escapes.
+_ESCAPES = {code: f"\\x{code:02x}" for code in range(32)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    127: "\\x7f",
+}
+
+
+def printable_path(path: str) -> str:
+    """A file name that stays on one line: control characters escaped."""
+    if path.isprintable():
+        return path
+    return path.translate(_ESCAPES)
+
 
 def header(diagnostic: Diagnostic, color: bool) -> str:
     """`path:line:col: CODE message`, the first line of the concise and full formats."""
     d = diagnostic
-    path = paint(d.path, color, bold=True)
+    path = paint(printable_path(d.path), color, bold=True)
     code = paint(d.code, color, fg=severity_color(d.severity), bold=True)
     cell = f"cell {d.cell}:" if d.cell is not None else ""
     return f"{path}:{cell}{d.line}:{d.column}: {code} {d.message}"
