@@ -59,7 +59,8 @@ def artifact_location(path: str) -> dict[str, str]:
             pass
     # Everything but "/" is percent-encoded (UTF-8 for non-ASCII), so that a ":" in the first
     # segment cannot be read as a scheme.
-    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+    # A name that is not UTF-8 (surrogate escapes) keeps its own bytes: `caf%E9.py`.
+    return {"uri": quote(path, safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
 
 
 def _region(span: Span) -> dict[str, int]:
