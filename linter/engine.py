@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from methodlint import suppress
+from methodlint import screen, suppress
 from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, Config
 from methodlint.diagnostics import Diagnostic, Span
+from methodlint.facts import FileFacts
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.notebook import NotebookError, is_notebook, join_cells, read_notebook
 from methodlint.registry import all_rules, by_code, selected_rules
@@ -208,8 +209,10 @@ class FileLinter:
             for rule in all_rules()
             if rule.code in settings.codes and not rule.engine_reported
         ]
-        # Seconds spent in LibCST's parser (and importing it), for METHODLINT_PROFILE.
+        # Seconds spent in LibCST's parser (and importing it), and in the screen before it
+        # (`screen.py`), for METHODLINT_PROFILE.
         self.parse_seconds = 0.0
+        self.screen_seconds = 0.0
         # In a project run (`project_run.py`): what the file being linted sees of the other
         # modules of the project, and the summary it offers them.
         self.view: ProjectView | None = None
@@ -331,8 +334,22 @@ class FileLinter:
                     "parser methodlint uses (LibCST) here; not analysed",
                 )
             source = patched
+        started = time.perf_counter()
+        tree = screen.parse(source)
+        view = self.view
+        fruitful = tree is None or screen.may_have_facts(
+            source,
+            self.settings.extra_modules,
+            set(view.index) if view is not None else None,
+            view.module if view is not None else None,
+            view.package if view is not None else False,
+            tree,
+        )
+        self.screen_seconds += time.perf_counter() - started
+        if not fruitful:
+            return self._findings(FileFacts(path=path), source, path)
         try:
-            return _in_big_stack(lambda: self._analyse(source, path))
+            return _in_big_stack(lambda: self._analyse(source, path, tree))
         except MemoryError:
             raise  # the worker reports it (the memory limit), and it is not remembered
         except RecursionError:
@@ -351,7 +368,7 @@ class FileLinter:
                 f"please report this at {REPORT_URL}",
             )
 
-    def _analyse(self, source: str, path: str) -> list[Diagnostic]:
+    def _analyse(self, source: str, path: str, tree: ast.Module | None) -> list[Diagnostic]:
         started = time.perf_counter()
         import libcst as cst
 
@@ -399,7 +416,12 @@ class FileLinter:
             dict(self.settings.http_modules),
             self.settings.retry_decorators,
             self.view,
+            tree,
         )
+        return self._findings(facts, source, path)
+
+    def _findings(self, facts: FileFacts, source: str, path: str) -> list[Diagnostic]:
+        """The rules' findings on a file's facts, less those its comments suppress."""
         if (
             not facts.calls
             and not facts.method_tokens

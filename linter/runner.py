@@ -93,7 +93,8 @@ class _Outcome:
     mtime_ns: int | None = None
     digest: str | None = None
     unchanged: bool = False
-    # Seconds in the pre-filter (reading and hashing included), the parser and the rest.
+    # Seconds in the pre-filter (reading, hashing and the screen before LibCST included), the
+    # parser and the rest.
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
     # In a project run: the summary the module offers the others.
     summary: ModuleSummary | None = None
@@ -141,23 +142,29 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
         from methodlint.analysis.foreign import ProjectView
 
         filtered = time.perf_counter()
-        parse_before = linter.parse_seconds
+        before = linter.parse_seconds, linter.screen_seconds
         view = ProjectView(job.index, job.module, job.package)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
-        parse = linter.parse_seconds - parse_before
-        analysis = time.perf_counter() - filtered - parse
-        seconds = (filtered - started, parse, analysis)
+        seconds = _phases(linter, before, started, filtered)
         return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds, summary=summary)
     if not linter.prefilter(data):
         return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
     filtered = time.perf_counter()
-    parse_before = linter.parse_seconds
+    before = linter.parse_seconds, linter.screen_seconds
     diagnostics = linter.lint_bytes(data, job.display)
-    parse = linter.parse_seconds - parse_before
-    analysis = time.perf_counter() - filtered - parse
-    return _Outcome(
-        diagnostics, size, mtime_ns, digest, seconds=(filtered - started, parse, analysis)
-    )
+    seconds = _phases(linter, before, started, filtered)
+    return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
+
+
+def _phases(
+    linter: FileLinter, before: tuple[float, float], started: float, filtered: float
+) -> tuple[float, float, float]:
+    """Pre-filter (the screen before LibCST included), parse and analysis seconds of the
+    file just linted."""
+    parse = linter.parse_seconds - before[0]
+    screen = linter.screen_seconds - before[1]
+    analysis = time.perf_counter() - filtered - parse - screen
+    return filtered - started + screen, parse, analysis
 
 
 def _check_large(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -70,9 +71,11 @@ def analyse(
     http_modules: Mapping[str, str] | None = None,
     retry_decorators: Sequence[str] = (),
     project: ProjectView | None = None,
+    tree: ast.Module | None = None,
 ) -> tuple[FileFacts, ModuleSummary | None]:
     """The facts of one module, and with `project` (what it sees of the other modules of
-    the project), the summary it offers them."""
+    the project), the summary it offers them. `tree`: CPython's tree of the same source,
+    when the caller has it (positions are then computed without regenerating the code)."""
     from methodlint.analysis.export import export
     from methodlint.analysis.foreign_calls import ForeignCalls
     from methodlint.analysis.retry import RetryAnalysis, RetryCall
@@ -195,7 +198,7 @@ def analyse(
     lost_updates = Preconditions(resolver, raws)
     wanted.extend(lost_updates.nodes)
     wanted.extend(routes.nodes)
-    spans = compute_spans(module, wanted)
+    spans = compute_spans(module, wanted, tree)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
     for policy_token in policy_tokens:

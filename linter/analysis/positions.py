@@ -7,6 +7,7 @@ Positions follow `PositionProvider` (syntactic ranges); columns count code point
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,7 +81,9 @@ class _State(CodegenState):
                 self.found[key] = Span(start[0], start[1], end[0], end[1])
 
 
-def compute_spans(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
+def compute_spans(
+    module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module | None = None
+) -> dict[int, Span]:
     """1-based spans (end exclusive) of `nodes`, keyed by `id(node)`."""
     if not nodes:
         return {}

@@ -1,0 +1,380 @@
+"""The screen between the byte pre-filter and LibCST: can this file produce a fact at all?
+
+The pre-filter passes every file that imports an HTTP, retry or web framework module; most of
+them use it only for things no fact comes from (`urllib.parse.quote`, `requests.exceptions`,
+Django models and forms). Parsing those with LibCST costs more than half of a cold run, so
+this screen proves them fact-free with CPython's own parser (about a sixth of LibCST's cost)
+and a search of the source for the names their imports bind.
+
+Every fact starts from a name bound by an import of one of those modules (a call of
+`requests.post`, a `Session()` that is later used, an annotation `httpx.Client`, a decorator
+`@app.get` on `app = FastAPI()`, a base class `APIView`) or, in a project run, from a name
+imported from a project module whose summary offers something. A file passes the screen
+when one of those names is used (outside its import statement) as anything but a name
+listed in `UNPRODUCTIVE` (exceptions, response and status types, URL helpers, ORM and form
+modules), whose uses never make a fact. Strings count too, so string annotations
+(`"requests.Session"`) keep a file. The screen errs one way only: a file it keeps may still
+have no fact; a file it drops has none. Files CPython cannot parse are kept (LibCST reports
+their syntax errors, or accepts newer syntax).
+
+In a project run a file also offers a summary to the modules that import it: the screen keeps
+every file that imports a project module of the index, every file that writes an HTTP method
+name as a string (`POST = "POST"`, an enum of methods), and every file with a function that
+calls one of its parameters (a handwritten retry decorator or helper), whatever it uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Collection, Iterator
+
+from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES, canonical
+from methodlint.methods import REGISTRY
+
+# Qualified names (after `libraries.canonical`) whose uses never make a fact: no request is
+# sent, built or declared through them and no route or retry policy is declared with them.
+# A name is unproductive when it is one of these or an attribute of one. A test checks that
+# no name the engine knows (libraries.py, the analysis's tables and literals) falls under one.
+UNPRODUCTIVE = frozenset(
+    {
+        # URL helpers, status codes, cookies and standard library servers.
+        "urllib.parse",
+        "urllib.error",
+        "urllib.response",
+        "urllib.robotparser",
+        "http.HTTPStatus",
+        "http.client.responses",
+        "http.cookies",
+        "http.cookiejar",
+        "http.server",
+        # Exceptions, responses and value types of the HTTP clients.
+        "requests.exceptions",
+        "requests.Response",
+        "requests.codes",
+        "requests.status_codes",
+        "requests.utils",
+        "requests.structures",
+        "requests.cookies",
+        "requests.auth",
+        "requests.RequestException",
+        "requests.HTTPError",
+        "requests.ConnectionError",
+        "requests.Timeout",
+        "requests.ConnectTimeout",
+        "requests.ReadTimeout",
+        "requests.TooManyRedirects",
+        "requests.JSONDecodeError",
+        "httpx.Response",
+        "httpx.HTTPError",
+        "httpx.HTTPStatusError",
+        "httpx.RequestError",
+        "httpx.TransportError",
+        "httpx.TimeoutException",
+        "httpx.ConnectError",
+        "httpx.Timeout",
+        "httpx.URL",
+        "httpx.codes",
+        "httpx.Limits",
+        "aiohttp.ClientResponse",
+        "aiohttp.ClientError",
+        "aiohttp.ClientResponseError",
+        "aiohttp.ClientConnectionError",
+        "aiohttp.ClientConnectorError",
+        "aiohttp.ServerDisconnectedError",
+        "aiohttp.ClientTimeout",
+        "aiohttp.client_exceptions",
+        "aiohttp.web.Response",
+        "aiohttp.web.StreamResponse",
+        "aiohttp.web.json_response",
+        "aiohttp.web.Request",
+        "aiohttp.web.HTTPException",
+        "urllib3.exceptions",
+        "urllib3.response",
+        "urllib3.HTTPResponse",
+        "urllib3.BaseHTTPResponse",
+        "urllib3.Timeout",
+        "urllib3.disable_warnings",
+        # Django outside its views, test clients and routes: models, migrations, forms,
+        # admin, settings, templates, translation and other utilities.
+        "django.db",
+        "django.utils",
+        "django.conf",
+        "django.forms",
+        "django.apps",
+        "django.dispatch",
+        "django.template",
+        "django.core",
+        "django.http",
+        "django.contrib.admin",
+        "django.contrib.messages",
+        "django.contrib.contenttypes",
+        "django.contrib.sites",
+        "django.contrib.postgres",
+        "django.contrib.auth.models",
+        "django.contrib.auth.get_user_model",
+        "django.urls.reverse",
+        "django.urls.reverse_lazy",
+        "rest_framework.serializers",
+        "rest_framework.status",
+        "rest_framework.exceptions",
+        "rest_framework.permissions",
+        "rest_framework.fields",
+        "rest_framework.response",
+        "rest_framework.pagination",
+        "rest_framework.authentication",
+        "rest_framework.settings",
+        "rest_framework.reverse",
+        # Web framework helpers that neither declare routes nor make requests.
+        "flask.url_for",
+        "flask.jsonify",
+        "flask.abort",
+        "flask.redirect",
+        "flask.render_template",
+        "flask.make_response",
+        "flask.flash",
+        "flask.g",
+        "flask.session",
+        "flask.Response",
+        "flask.send_file",
+        "flask.json",
+        "fastapi.HTTPException",
+        "fastapi.Depends",
+        "fastapi.status",
+        "fastapi.responses",
+        "fastapi.exceptions",
+        "fastapi.Query",
+        "fastapi.Path",
+        "fastapi.Header",
+        "fastapi.Security",
+        "fastapi.security",
+        "fastapi.encoders",
+        "fastapi.Response",
+        "starlette.responses",
+        "starlette.status",
+        "starlette.exceptions",
+        "starlette.middleware",
+        "starlette.types",
+        "starlette.background",
+        "starlette.concurrency",
+    }
+)
+
+# Followed by an attribute chain: `requests . adapters . HTTPAdapter`, over line breaks inside
+# brackets. A chain cut short (a comment in it) names less, which only keeps a file.
+_CHAIN = (
+    rb"((?:[ \t]*(?:\\\r?\n|\r?\n)?[ \t]*\.[ \t]*(?:\\\r?\n|\r?\n)?[ \t]*[A-Za-z_][A-Za-z_0-9]*)*)"
+)
+_DOTS_OR_SPACE = re.compile(rb"[\s\\]+")
+_METHOD_LITERAL = re.compile(
+    rb"""(?i)['"](?:"""
+    + b"|".join(re.escape(m.encode()) for m in sorted(REGISTRY, key=len, reverse=True))
+    + rb""")['"]"""
+)
+
+ROOTS = frozenset({*HTTP_MODULES, *RETRY_MODULES, *FRAMEWORK_MODULES})
+
+
+def unproductive(qualname: str) -> bool:
+    """True when no fact can come from a use of `qualname` (or of an attribute of it)."""
+    name = canonical(qualname)
+    while True:
+        if name in UNPRODUCTIVE:
+            return True
+        cut = name.rfind(".")
+        if cut < 0:
+            return False
+        name = name[:cut]
+
+
+def may_have_facts(
+    source: str,
+    modules: Collection[str] = (),
+    project: Collection[str] | None = None,
+    module: str | None = None,
+    package: bool = False,
+    tree: ast.Module | None = None,
+) -> bool:
+    """False only when `source` cannot produce a fact (nor, in a project run, a summary).
+
+    `modules`: configured modules beyond the built-in HTTP, retry and framework ones (never
+    screened by name). `project`: in a project run, the modules of the index this module
+    sees (those whose summaries offer something), with `module` and `package` to resolve
+    its relative imports; None in a single-file run. `tree`: CPython's tree of `source`,
+    when the caller has it.
+    """
+    if tree is None:
+        tree = parse(source)
+        if tree is None:
+            return True
+    data = source.encode("utf-8", "surrogatepass")
+    if project is not None and _METHOD_LITERAL.search(data):
+        return True
+    configured = frozenset(m.split(".")[0] for m in modules)
+    roots = ROOTS | configured
+    bound: dict[str, str | None] = {}  # local name -> qualified name (None: never screened)
+    spans: list[tuple[int, int, int, int]] = []
+    known = _prefixes(project) if project is not None else frozenset()
+    index = frozenset(project or ())
+    for statement in _imports(tree):
+        spans.append(
+            (
+                statement.lineno,
+                statement.col_offset,
+                statement.end_lineno or statement.lineno,
+                statement.end_col_offset or 0,
+            )
+        )
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                top = alias.name.split(".")[0]
+                if project is not None and _imports_index(alias, known, index):
+                    return True
+                if top not in roots:
+                    continue
+                local = alias.asname or top
+                bound[local] = None if top in configured else (alias.name if alias.asname else top)
+            continue
+        source_module = statement.module or ""
+        if statement.level:
+            if project is None:
+                continue
+            absolute = _absolute(statement.level, source_module, module, package)
+            if absolute is None:
+                return True  # cannot tell which module: it may be the index's
+            if _from_index(absolute, statement.names, known, index):
+                return True
+            continue
+        if project is not None and _from_index(source_module, statement.names, known, index):
+            return True
+        top = source_module.split(".")[0]
+        if top not in roots:
+            continue
+        for alias in statement.names:
+            if alias.name == "*":
+                return True
+            local = alias.asname or alias.name
+            bound[local] = None if top in configured else f"{source_module}.{alias.name}"
+    if project is not None and _calls_a_parameter(tree):
+        return True
+    if not bound:
+        return False
+    text = _without(data, spans)
+    names = b"|".join(re.escape(name.encode()) for name in sorted(bound, key=len, reverse=True))
+    pattern = re.compile(rb"(?<![A-Za-z_0-9.])(" + names + rb")(?![A-Za-z_0-9])" + _CHAIN)
+    for match in pattern.finditer(text):
+        used = bound[match.group(1).decode()]
+        if used is None:
+            return True
+        chain = _DOTS_OR_SPACE.sub(b"", match.group(2)).decode()
+        if not unproductive(used + chain):
+            return True
+    return False
+
+
+def parse(source: str) -> ast.Module | None:
+    """CPython's tree of `source`, None when it does not parse. Warnings about the code
+    (invalid escape sequences) are not methodlint's to print."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _calls_a_parameter(tree: ast.Module) -> bool:
+    """A function calls one of its parameters (or of an enclosing function's): it may be a
+    retry decorator, a decorator factory or a retry helper that another module uses, whose
+    summary offers what it retries on even when its only use of an HTTP module is an
+    `except requests.RequestException:`."""
+    pending: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
+    while pending:
+        node, parameters = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            parameters = parameters | {a.arg for a in every}
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in parameters
+        ):
+            return True
+        pending.extend((child, parameters) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth: statements only hold statements in these
+    fields, so expressions are never visited."""
+    pending: list[list[ast.stmt]] = [tree.body]
+    while pending:
+        for statement in pending.pop():
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                yield statement
+                continue
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, name, None)
+                if inner:
+                    pending.append(inner)
+            for part in getattr(statement, "handlers", ()) or getattr(statement, "cases", ()):
+                pending.append(part.body)
+
+
+def _without(data: bytes, spans: list[tuple[int, int, int, int]]) -> bytes:
+    """`data` with the given (line, column, end line, end column) ranges blanked: the names
+    an import statement binds are not uses of them. Columns are UTF-8 byte offsets, as
+    CPython's parser gives them."""
+    if not spans:
+        return data
+    starts = [0]
+    for match in re.finditer(rb"\r\n|\r|\n", data):
+        starts.append(match.end())
+    buffer = bytearray(data)
+    for line, column, end_line, end_column in spans:
+        if line - 1 >= len(starts) or end_line - 1 >= len(starts):
+            continue
+        begin = starts[line - 1] + column
+        end = starts[end_line - 1] + end_column
+        for index in range(begin, end):
+            if buffer[index] not in (10, 13):
+                buffer[index] = 32
+    return bytes(buffer)
+
+
+def _prefixes(modules: Collection[str]) -> frozenset[str]:
+    return frozenset(m.rsplit(".", i)[0] for m in modules for i in range(m.count(".") + 1))
+
+
+def _imports_index(alias: ast.alias, known: frozenset[str], index: frozenset[str]) -> bool:
+    """`import a.b` binds `a`, through which every module under it is reached; `import a.b
+    as c` reaches what is under `a.b`."""
+    if alias.asname is None:
+        return alias.name.split(".")[0] in known
+    name = alias.name
+    return name in known or any(name.rsplit(".", i)[0] in index for i in range(name.count(".")))
+
+
+def _from_index(
+    module: str, aliases: list[ast.alias], known: frozenset[str], index: frozenset[str]
+) -> bool:
+    """`from a import n`: a name of a module of the index, or a module at or above one."""
+    return module in index or any(f"{module}.{a.name}" in known for a in aliases)
+
+
+def _absolute(level: int, name: str, module: str | None, package: bool) -> str | None:
+    if module is None:
+        return None
+    parts = module.split(".")
+    if not package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, name] if name else base) or None
+
+
+__all__ = ["ROOTS", "UNPRODUCTIVE", "may_have_facts", "parse", "unproductive"]

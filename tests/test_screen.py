@@ -1,0 +1,205 @@
+"""The screen before LibCST (`methodlint.screen`): which files it proves fact-free, that it
+never loses a fact or a syntax error, and that positions computed from CPython's tree are
+today's (the fixtures through `tests/tools/facts.py`)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from methodlint import Config, lint_source
+from methodlint.engine import EngineSettings, FileLinter
+from methodlint.screen import may_have_facts, unproductive
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parsed(source: str, config: Config | None = None) -> tuple[list[str], bool]:
+    """The codes found in `source`, and whether LibCST parsed it."""
+    linter = FileLinter(EngineSettings.from_config(config or Config()))
+    found = linter.lint_bytes(source.encode(), "a.py")
+    return [d.code for d in found], linter.parse_seconds > 0
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import requests\ntry:\n    f()\nexcept requests.exceptions.HTTPError:\n    pass\n",
+        "from urllib.parse import urljoin, quote\nx = urljoin(a, quote(b))\n",
+        "import urllib.parse\nx = urllib.parse.quote(b)\n",
+        "from django.db import models\nclass A(models.Model):\n    n = models.CharField()\n",
+        "import requests\ndef f(r: requests.Response) -> None:\n    r.raise_for_status()\n",
+        "from requests import HTTPError\nraise HTTPError('x')\n",
+        "import requests  # re-exported, never used\n",
+        "from flask import url_for\nlink = url_for('index')\n",
+        "from http import HTTPStatus\nOK = HTTPStatus.OK\n",
+    ],
+)
+def test_files_that_use_http_modules_for_nothing_that_makes_a_fact_are_not_parsed(
+    source: str,
+) -> None:
+    assert not may_have_facts(source)
+    assert parsed(source) == ([], False)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import requests\nrequests.get(u, json=q)\n",
+        "import requests as rq\nrq.api.post(u)\n",
+        "from requests import *\nget(u, json=q)\n",
+        "import requests\ndef f(s: 'requests.Session') -> None:\n    s.get(u, json=q)\n",
+        "from typing import Optional\nimport httpx\n"
+        "def f(c: Optional[httpx.Client]):\n    c.get(u)\n",
+        "import requests\nsend = requests.post\n",
+        "import requests\nx = (\n    requests\n    .Session()\n)\n",
+        "from requests.adapters import HTTPAdapter\nHTTPAdapter(max_retries=3)\n",
+        "from django.test import TestCase\nclass T(TestCase):\n    pass\n",
+        "import urllib.request\nurllib.request.urlopen(u, b'x')\n",
+        "import http\nM = http.HTTPMethod.POST\n",
+    ],
+)
+def test_files_that_may_make_a_fact_are_kept(source: str) -> None:
+    assert may_have_facts(source)
+
+
+def test_a_kept_file_still_has_its_findings_and_a_screened_one_none() -> None:
+    kept = "import requests\nrequests.get(u, json=q)\n"
+    screened = "import requests\ntry:\n    f()\nexcept requests.RequestException:\n    pass\n"
+
+    assert parsed(kept) == (["ML101"], True)
+    assert parsed(screened) == ([], False)
+
+
+def test_a_configured_module_is_never_screened_by_name() -> None:
+    config = Config(http_modules=(("corphttp", "requests"),))
+    source = "import corphttp\ntry:\n    f()\nexcept corphttp.exceptions.HTTPError:\n    pass\n"
+
+    assert may_have_facts(source, modules=("corphttp",))
+    assert parsed(source, config)[1]
+
+
+def test_a_syntax_error_is_still_reported() -> None:
+    source = "import requests\nrequests.exceptions.X(\n"
+
+    codes, _ = parsed(source)
+
+    assert codes == ["ML001"]
+
+
+def test_unused_suppressions_are_still_reported_in_a_screened_file() -> None:
+    source = "import requests\nx = requests.codes.ok  # noqa: ML101\n"
+
+    assert not may_have_facts(source)
+    assert [d.code for d in lint_source(source, "a.py", Config(extend_select=("ML901",)))] == [
+        "ML901"
+    ]
+
+
+def test_the_screen_does_not_print_warnings_about_the_code(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    source = (
+        "import requests\nPATTERN = '\\d+'\ntry:\n    f()\nexcept requests.HTTPError:\n    pass\n"
+    )
+
+    assert parsed(source) == ([], False)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_project_run_keeps_imports_of_the_index_and_method_names() -> None:
+    plain = "import requests\nfrom .util import helper\n"
+    plain += "try:\n    helper()\nexcept requests.HTTPError:\n    pass\n"
+    index = {"pkg.util"}
+
+    assert not may_have_facts(plain)
+    assert not may_have_facts(plain, project={"pkg.other"}, module="pkg.mod")
+    assert may_have_facts(plain, project=index, module="pkg.mod")
+    assert may_have_facts(plain, project=index, module="pkg", package=True)
+    assert not may_have_facts(plain, project=index, module="pkg.sub", package=True)
+    assert may_have_facts(plain.replace(".util", "pkg.util"), project=index, module="pkg.mod")
+    assert may_have_facts("import pkg.other\n", project=index, module="x")
+    decorator = (
+        "import requests\ndef retry(func):\n    def wrapper():\n        while True:\n"
+        "            try:\n                return func()\n"
+        "            except requests.RequestException:\n                pass\n"
+        "    return wrapper\n"
+    )
+    assert not may_have_facts(decorator)
+    assert may_have_facts(decorator, project=set(), module="pkg.retrying")
+    constant = "import requests\nMETHOD = 'post'\n"
+    assert not may_have_facts(constant)
+    assert may_have_facts(constant, project=set(), module="pkg.mod")
+
+
+# -- no name the engine follows is taken for an unproductive one -------------------------------
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)+$")
+
+
+def _known_names() -> set[str]:
+    """Every dotted name written as a string in the engine and the rules, and the keys of
+    the library tables."""
+    from methodlint import libraries
+
+    found: set[str] = set()
+    for folder in ("linter", "rules"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "screen.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                text = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(text, str) and _DOTTED.match(text):
+                    found.add(text)
+    for table in (
+        libraries.FUNCTIONS,
+        libraries.CLIENT_TYPES,
+        libraries.TEST_CASE_CLIENTS,
+        libraries.CONSTRUCTORS,
+    ):
+        found.update(table)
+    found.update(libraries.FRAMEWORK_TYPES)
+    found.update(owner for owner, _ in libraries.FRAMEWORK_ATTRIBUTES)
+    found.update(owner for owner, _ in libraries.CLIENT_METHOD_RESULTS)
+    return found
+
+
+# Names the engine reads only inside a request that something else makes: `urljoin` in the
+# URL of a call (the call's own name keeps the file).
+_ONLY_INSIDE_A_REQUEST = {"urllib.parse"}
+
+
+def test_no_name_the_engine_knows_is_unproductive() -> None:
+    known = _known_names() - _ONLY_INSIDE_A_REQUEST
+
+    assert "requests.Session" in known and "urllib.request.urlopen" in known
+    assert [name for name in sorted(known) if unproductive(name)] == []
+
+
+# -- the facts of every fixture, with and without the shortcuts ---------------------------------
+
+
+def _facts_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("facts_tool", ROOT / "tests/tools/facts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["facts_tool"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_facts_of_every_fixture_are_unchanged() -> None:
+    tool = _facts_tool()
+    files = tool.python_files([ROOT / "fixtures"])
+    results = [tool.compare(path) for path in files]
+
+    assert sum(r["prefiltered"] for r in results) > 50
+    assert sum(r["facts"] for r in results) > 50
+    assert [(r["path"], r["differences"]) for r in results if r["differences"]] == []
+    assert [r.get("error") for r in results if r.get("error")] == []

@@ -1,0 +1,178 @@
+"""Compare the facts of every file with and without the engine's shortcuts.
+
+    python tests/tools/facts.py                 # the fixtures and the PyPI corpus
+    python tests/tools/facts.py PATH [PATH ...] [--jobs 2] [--show 20]
+
+For each Python file that passes the pre-filter, the reference is what methodlint computed
+before the shortcuts: LibCST parses every file and positions come from regenerating the
+whole module. The engine's way: the screen (`methodlint.screen`) may drop the file before
+LibCST, and positions are computed from CPython's tree for the statements facts point at
+(`analysis.positions`). The facts (`FileFacts`: calls, method tokens, retry policies,
+routes, with every span) must be identical, and a file LibCST rejects (ML001) must never be
+screened out. Prints the counts (files, pre-filtered, screened out, with facts, compared)
+and every difference; exit status 1 when there is one.
+
+Standalone script (not a test): the corpus is large; the fixtures run in the test suite too
+(`tests/test_screen.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE.parent.parent / "fixtures"
+
+
+def canonical(value: Any) -> Any:
+    """Facts as JSON-ready data whose text does not depend on set order or object ids."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (frozenset, set)):
+        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def compare(path: str) -> dict[str, Any]:
+    """One file: whether it passed the pre-filter, was screened out, has facts, and how the
+    two ways differ (empty when they agree)."""
+    import libcst as cst
+
+    from methodlint import screen
+    from methodlint.analysis.pipeline import analyse
+    from methodlint.engine import PreFilter, _in_big_stack, decode
+    from methodlint.facts import FileFacts
+
+    result: dict[str, Any] = {"path": path, "prefiltered": False, "screened": False}
+    result.update(facts=False, differences=[], seconds=[0.0, 0.0, 0.0])
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        result["error"] = str(error)
+        return result
+    if not PreFilter.for_modules()(data) or b"\0" in data:
+        return result
+    result["prefiltered"] = True
+    try:
+        source = decode(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        return result
+    started = time.perf_counter()
+    tree = screen.parse(source)
+    kept = tree is None or screen.may_have_facts(source, tree=tree)
+    screened = time.perf_counter()
+    result["screened"] = not kept
+    try:
+        module = cst.parse_module(source)
+    except Exception as error:  # ML001 (or a parser failure): the engine must parse it too
+        if not kept:
+            result["differences"].append(f"LibCST rejects it ({error}) but it was screened out")
+        return result
+    parsed = time.perf_counter()
+    try:
+        reference, _ = _in_big_stack(lambda: analyse(module, path))
+    except Exception as error:
+        result["error"] = f"analysis failed: {type(error).__name__}: {error}"
+        return result
+    analysed = time.perf_counter()
+    result["facts"] = bool(
+        reference.calls or reference.method_tokens or reference.routes or reference.retry_policies
+    )
+    candidate = FileFacts(path=path)
+    if kept:
+        candidate = _in_big_stack(lambda: analyse(module, path, tree=tree))[0]
+    result["seconds"] = [screened - started, parsed - screened, analysed - parsed]
+    before, after = canonical(reference), canonical(candidate)
+    if before != after:
+        for key in before:
+            if before[key] != after[key]:
+                old = json.dumps(before[key])[:300]
+                new = json.dumps(after[key])[:300]
+                result["differences"].append(f"{key}: before {old}\n      after  {new}")
+    return result
+
+
+def python_files(paths: Iterable[Path]) -> list[str]:
+    found: list[str] = []
+    for root in paths:
+        if root.is_file():
+            found.append(str(root))
+            continue
+        for base, folders, files in os.walk(root):
+            folders.sort()
+            found.extend(os.path.join(base, f) for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
+def corpus_folder() -> Path | None:
+    sys.path.insert(0, str(HERE))
+    try:
+        import corpus  # type: ignore[import-not-found]
+
+        root: Path = corpus.corpus_root(None)
+        return root if root.is_dir() else None
+    finally:
+        sys.path.remove(str(HERE))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("paths", nargs="*", type=Path, help="default: fixtures and corpus")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--show", type=int, default=20, help="differences to print")
+    args = parser.parse_args(argv)
+    roots: list[Path] = list(args.paths)
+    if not roots:
+        roots = [FIXTURES]
+        corpus = corpus_folder()
+        if corpus is None:
+            print("(no corpus: run tests/tools/corpus.py fetch; fixtures only)")
+        else:
+            roots.append(corpus)
+    files = python_files(roots)
+    with ProcessPoolExecutor(max(1, args.jobs)) as pool:
+        results = list(pool.map(compare, files, chunksize=8))
+    prefiltered = [r for r in results if r["prefiltered"]]
+    screened = [r for r in prefiltered if r["screened"]]
+    with_facts = [r for r in prefiltered if r["facts"]]
+    differing = [r for r in results if r["differences"]]
+    errors = [r for r in results if r.get("error")]
+    seconds = [sum(r["seconds"][i] for r in prefiltered) for i in range(3)]
+    print(f"roots: {', '.join(str(r) for r in roots)}")
+    print(f"{len(files):,} Python files, {len(prefiltered):,} pass the pre-filter")
+    parsed = len(prefiltered) - len(screened)
+    print(f"screened out before LibCST: {len(screened):,}; parsed: {parsed:,}")
+    print(
+        f"files with facts: {len(with_facts):,} (facts compared with positions from CPython's tree)"
+    )
+    print(
+        f"seconds, all pre-filtered files, one process: screen {seconds[0]:.1f}, "
+        f"LibCST parse {seconds[1]:.1f}, analysis {seconds[2]:.1f}"
+    )
+    for result in errors:
+        print(f"error: {result['path']}: {result['error']}")
+    print(f"files whose facts differ: {len(differing)}")
+    for result in differing[: args.show]:
+        print(f"  {result['path']}")
+        for difference in result["differences"]:
+            print(f"    {difference}")
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
