@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from methodlint import __version__
 from methodlint.baseline import BaselineError
@@ -34,17 +35,9 @@ def _explain(code: str) -> str:
     found = [r for r in matches(code) if r.code == code.upper() or r.name == code.lower()]
     if not found:
         raise click.UsageError(f"no rule {code!r}; see methodlint --list-rules")
-    rule = found[0]
-    flags = [rule.severity.value]
-    if not rule.default_on:
-        flags.append("opt-in")
-    if rule.preview:
-        flags.append("preview")
-    if rule.fixable:
-        flags.append("fixable")
-    doc = rule.documentation()
-    body = "\n\n".join(f"## {heading}\n{text}" for heading, text in doc.items())
-    return f"# {rule.code} {rule.name} ({', '.join(flags)})\n\n{rule.summary}\n\n{body}\n"
+    from methodlint.docs import explain
+
+    return explain(found[0])
 
 
 def _list_rules() -> str:
@@ -131,6 +124,8 @@ def main(
     PATHS are files and folders to check (default: the current folder); - reads standard
     input. Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
     """
+    if paths[:1] == ("server",):
+        _serve(paths, verbose)
     _refuse_empty(
         ("--select", select),
         ("--config", config_path),
@@ -218,6 +213,36 @@ def _printable(text: str) -> str:
     """`text` with what cannot be written as UTF-8 (the surrogate escapes of file names that
     are not UTF-8) spelled as backslash escapes: `\\udcff`."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _serve(paths: tuple[str, ...], verbose: bool) -> None:
+    """`methodlint server`: the language server (a folder named server is `./server`)."""
+    context = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in context.command.params
+        if param.name not in ("paths", "verbose")
+        and context.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
+    ]
+    if len(paths) > 1 or given:
+        extra = [*paths[1:], *given]
+        raise click.UsageError(
+            f"methodlint server takes no paths or options ({', '.join(extra)}); it reads the "
+            "configuration of each file (a folder named server is checked with ./server)"
+        )
+    try:
+        from methodlint.lsp.server import serve
+    except ImportError as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(
+            f"methodlint: the language server needs the server extra ({error}): "
+            "pip install 'methodlint[server]'",
+            err=True,
+        )
+        sys.exit(2)
+    serve()
+    sys.exit(0)
 
 
 def _load(config_path: str | None, isolated: bool) -> Config:

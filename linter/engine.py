@@ -13,7 +13,7 @@ import threading
 import time
 import tokenize
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -22,7 +22,7 @@ from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
-from methodlint.notebook import NotebookError, is_notebook, join_cells, read_notebook
+from methodlint.notebook import Cell, NotebookError, is_notebook, join_cells, read_notebook
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
 
@@ -260,12 +260,22 @@ class FileLinter:
             notebook = read_notebook(data)
         except NotebookError as error:
             return self.file_diagnostic("ML002", path, f"not a valid notebook: {error}")
-        joined = join_cells(notebook.cells)
+        return self.lint_cells(notebook.cells, path)
+
+    def lint_cells(
+        self, cells: Sequence[Cell], path: str, codes: frozenset[str] | None = None
+    ) -> list[Diagnostic]:
+        """Lint a notebook's code cells (read from its file, or an editor's cells) as one
+        source; the diagnostics are in cell coordinates."""
+        joined = join_cells(cells)
         # Encoded as UTF-8 without a BOM: the joined text is already decoded.
         source = joined.text.encode("utf-8")
         if not self.prefilter(source):
             return []
-        return [joined.to_cells(d) for d in self._lint(source, path)]
+        found = [joined.to_cells(d) for d in self._lint(source, path)]
+        if codes is not None:
+            found = [d for d in found if d.code in codes]
+        return sorted(found, key=Diagnostic.sort_key)
 
     def lint_in_project(
         self, data: bytes, path: str, view: ProjectView
