@@ -25,6 +25,8 @@ from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.notebook import Cell, NotebookError, is_notebook, join_cells, read_notebook
 from methodlint.registry import all_rules, by_code, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
+from methodlint.tokens import forget as forget_tokens
+from methodlint.tokens import tokens as source_tokens
 
 if TYPE_CHECKING:
     from methodlint.analysis.foreign import ProjectView
@@ -313,7 +315,10 @@ class FileLinter:
             source = decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as error:
             return self.file_diagnostic("ML002", path, f"cannot decode file: {error}")
-        found = self._check(data, source, path)
+        try:
+            found = self._check(data, source, path)
+        finally:
+            forget_tokens()
         return _with_line_text(found, source) if found else found
 
     def _check(self, data: bytes, source: str, path: str) -> list[Diagnostic]:
@@ -448,9 +453,17 @@ class FileLinter:
                 # written inside a wrapper and judged again at each of its calls.
                 key = (rule.code, finding.span)
                 diagnostics.setdefault(key, diagnostic)
-        kept = suppress.apply(source, diagnostics.values())
+        # Read once for both: the comments of the file, from its tokens.
+        suppressions = (
+            suppress.read_suppressions(source)
+            if diagnostics or self.unused_suppressions is not None
+            else None
+        )
+        kept = suppress.apply(source, diagnostics.values(), suppressions)
         if self.unused_suppressions is not None:
-            unused = self.unused_suppressions.check(source, facts, diagnostics.values())
+            unused = self.unused_suppressions.check(
+                source, facts, diagnostics.values(), suppressions
+            )
             kept += [_diagnostic(self.unused_suppressions.rule, path, f) for f in unused]
         return kept
 
@@ -520,12 +533,11 @@ def _too_deep(data: bytes, source: str) -> bool:
                 depth -= 1
         if deepest + lambdas <= MAX_NESTING:
             return False
-    import io
 
     # Per open bracket: the lambdas opened at its level and not yet ended by a comma.
     levels = [0]
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in source_tokens(source):
             kind, text = token.type, token.string
             if kind == tokenize.OP:
                 if text in ("(", "[", "{"):
@@ -607,11 +619,10 @@ def _without_backslash_lines(source: str) -> str | None:
     """`source` with each line that holds only a backslash (outside strings) made a comment,
     which LibCST keeps; None when that would change what the code means (compared as Python's
     syntax trees) or the lines cannot be told apart from strings."""
-    import io
 
     in_strings: set[int] = set()
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in source_tokens(source):
             if token.type == tokenize.STRING and token.start[0] != token.end[0]:
                 in_strings.update(range(token.start[0] + 1, token.end[0] + 1))
     except (tokenize.TokenError, SyntaxError):
@@ -690,12 +701,11 @@ def _longest_chain(only: bytes) -> int:
 def _longest_chain_in_tokens(source: str) -> int:
     """`_longest_chain` by tokens: comparisons, `in` and `is` end a chain (LibCST keeps a
     comparison flat)."""
-    import io
 
     outer: list[int] = []
     count = longest = 0
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in source_tokens(source):
             kind, text = token.type, token.string
             if kind == tokenize.OP:
                 if text in ("(", "[", "{"):

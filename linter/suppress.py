@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 from collections.abc import Iterable
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.rule import Finding, Rule, RuleSettings
+from methodlint.tokens import tokens as source_tokens
 
 _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?",
@@ -28,7 +28,7 @@ UNUSED_SUPPRESSION = "ML901"
 def skips_file(source: str) -> bool:
     """True when a comment (not a string) says `# methodlint: skip-file`."""
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in source_tokens(source):
             if token.type == tokenize.COMMENT and _SKIP_FILE_COMMENT.match(token.string):
                 return True
     except (tokenize.TokenError, SyntaxError):
@@ -176,7 +176,7 @@ def _directives(comments: list[_Comment], code_lines: set[int] | None) -> list[D
 def read_suppressions(source: str) -> Suppressions:
     """Find the suppression comments of `source`."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tokens = list(source_tokens(source))
     except (tokenize.TokenError, SyntaxError):
         return _read_by_lines(source)
     result = Suppressions()
@@ -210,12 +210,15 @@ def _read_by_lines(source: str) -> Suppressions:
     return Suppressions(_directives(comments, None))
 
 
-def apply(source: str, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """The diagnostics no comment suppresses."""
+def apply(
+    source: str, diagnostics: Iterable[Diagnostic], suppressions: Suppressions | None = None
+) -> list[Diagnostic]:
+    """The diagnostics no comment suppresses (`suppressions`: those of `source`, when the
+    caller has read them)."""
     diagnostics = list(diagnostics)
     if not diagnostics:
         return diagnostics
-    suppressions = read_suppressions(source)
+    suppressions = suppressions or read_suppressions(source)
     return [d for d in diagnostics if not suppressions.suppresses(d)]
 
 
@@ -258,10 +261,17 @@ class UnusedSuppressions:
     def judged(self, code: str) -> bool:
         return code != UNUSED_SUPPRESSION and (code.startswith("ML") or code in self.known)
 
-    def check(self, source: str, facts: FileFacts, reported: Iterable[Diagnostic]) -> list[Finding]:
+    def check(
+        self,
+        source: str,
+        facts: FileFacts,
+        reported: Iterable[Diagnostic],
+        suppressions: Suppressions | None = None,
+    ) -> list[Finding]:
         """ML901's findings for one analysed file; `reported` are the selected rules' findings
-        before suppression."""
-        suppressions = read_suppressions(source)
+        before suppression (`suppressions`: those of `source`, when the caller has read
+        them)."""
+        suppressions = suppressions or read_suppressions(source)
         if not suppressions.directives:
             return []
         flagged = [(d.code, d.line, d.end_line) for d in reported]

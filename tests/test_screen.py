@@ -203,3 +203,62 @@ def test_the_facts_of_every_fixture_are_unchanged() -> None:
     assert sum(r["facts"] for r in results) > 50
     assert [(r["path"], r["differences"]) for r in results if r["differences"]] == []
     assert [r.get("error") for r in results if r.get("error")] == []
+
+
+# -- positions from CPython's tree ------------------------------------------------------------
+
+_LAYOUTS = [
+    "# header\n\nimport requests\n\n# lead\nx = 1; y = requests.get(u)\n",
+    "class A:\n    # c\n\n    @d\n    # between\n    @e(1)\n    def f(self):\n"
+    "        return requests.post(u, json={'a': [1,\n  2]})\n"
+    "    if x:\n        pass\n    elif y:\n        z = 3\n    else:  # e\n        w = 4\n"
+    "        # footer\n# after\n",
+    "match m:\n    case 'a':\n        f(1)\n    case _:\n        if x: g(2); h()\n",
+    "def f():\n\tfor i in r:\n\t\ttry:\n\t\t\tg('é', \\\n\t\t\t  i)\n\t\texcept E:\n"
+    "\t\t\tpass\n\t\tfinally:\n\t\t\th()\n\telse:\n\t\tk()\n",
+    "with a as b, c:\n    while d:\n        e = f'{g(1)}' \\\n            'x'\n",
+    "x = 1\r\nif x:\r\n    y = (\r\n        2)\r\n",
+]
+
+
+@pytest.mark.parametrize("source", _LAYOUTS)
+def test_positions_from_cpythons_tree_are_those_of_the_whole_module(source: str) -> None:
+    import libcst as cst
+
+    from methodlint.analysis.positions import _by_statement, compute_spans
+    from methodlint.analysis.walk import children
+
+    module = cst.parse_module(source)
+    every = []
+    stack: list[cst.CSTNode] = [*module.body]
+    while stack:
+        node = stack.pop()
+        every.append(node)
+        stack.extend(children(node))
+    tree = ast.parse(source)
+
+    assert _by_statement(module, every, tree) is not None
+    assert compute_spans(module, every, tree) == compute_spans(module, every)
+
+
+def test_a_file_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tokenize
+
+    calls: list[int] = []
+    real = tokenize.generate_tokens
+
+    def counted(readline):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(readline)
+
+    monkeypatch.setattr(tokenize, "generate_tokens", counted)
+    source = (
+        "import requests\n"
+        "requests.get(u, json=q)  # noqa: ML101\n"
+        "requests.head(u, data=q)  # methodlint: ignore[ML101]\n"
+    )
+
+    found = lint_source(source, "a.py", Config(extend_select=("ML901",)))
+
+    assert [(d.code, d.line) for d in found] == [("ML102", 3), ("ML901", 3)]
+    assert len(calls) == 1

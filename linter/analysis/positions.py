@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from methodlint.analysis.walk import children
 from methodlint.diagnostics import Span
 
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -84,9 +85,175 @@ class _State(CodegenState):
 def compute_spans(
     module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module | None = None
 ) -> dict[int, Span]:
-    """1-based spans (end exclusive) of `nodes`, keyed by `id(node)`."""
+    """1-based spans (end exclusive) of `nodes`, keyed by `id(node)`.
+
+    With `tree`, CPython's tree of the same source, only the statements that hold the nodes
+    are generated, each from the line CPython gives for it; without it (or when the two
+    trees do not line up), the whole module is."""
     if not nodes:
         return {}
+    if tree is not None:
+        found = _by_statement(module, nodes, tree)
+        if found is not None:
+            return found
+    return _whole_module(module, nodes)
+
+
+def _whole_module(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
     state = _State(module, {id(node) for node in nodes})
     module._codegen(state)
+    return state.found
+
+
+# -- one statement at a time --------------------------------------------------------------------
+
+
+class _Statement:
+    """A statement of a statement list (the module's or an indented block's): where CPython
+    says its code starts, and the indentation its lines are generated with."""
+
+    __slots__ = ("first", "indents", "node")
+
+    def __init__(self, node: cst.BaseStatement, first: ast.stmt, indents: tuple[str, ...]):
+        self.node = node
+        self.first = first
+        self.indents = indents
+
+
+def _python_statements(body: list[ast.stmt], into: list[ast.stmt]) -> None:
+    """CPython's statements in source order (a statement before those it holds)."""
+    for statement in body:
+        into.append(statement)
+        for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+            inner = getattr(statement, name, None)
+            if not inner:
+                continue
+            if name in ("handlers", "cases"):
+                for part in inner:
+                    _python_statements(part.body, into)
+            else:
+                _python_statements(inner, into)
+
+
+class _Aligner:
+    """Pairs LibCST's statement lists with CPython's statements, in the same source order:
+    a line of small statements (`a = 1; b = 2`) is as many statements in CPython's tree."""
+
+    def __init__(self, module: cst.Module, python: list[ast.stmt]) -> None:
+        self.python = python
+        self.count = 0
+        self.default_indent = module.default_indent
+        self.statements: dict[int, _Statement] = {}
+        self.ok = True
+
+    def statement_list(self, body: Sequence[cst.BaseStatement], indents: tuple[str, ...]) -> None:
+        for statement in body:
+            if self.count >= len(self.python):
+                self.ok = False
+                return
+            self.statements[id(statement)] = _Statement(statement, self.python[self.count], indents)
+            if isinstance(statement, cst.SimpleStatementLine):
+                self.count += len(statement.body)
+            else:
+                self.compound(statement, indents)
+
+    def compound(self, node: cst.CSTNode, indents: tuple[str, ...]) -> None:
+        self.count += 1
+        if isinstance(node, cst.Match):  # its cases are indented one level in
+            indents = (*indents, self.default_indent if node.indent is None else node.indent)
+        for part in _parts(node):
+            if isinstance(part, cst.If):  # elif
+                self.compound(part, indents)
+            elif isinstance(part, cst.IndentedBlock):
+                indent = self.default_indent if part.indent is None else part.indent
+                self.statement_list(part.body, (*indents, indent))
+            elif isinstance(part, cst.SimpleStatementSuite):
+                self.count += len(part.body)
+
+
+def _parts(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The suites of a compound statement in source order, an `elif` as its `If`."""
+    parts: list[cst.CSTNode] = []
+    body = getattr(node, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        parts.append(body)
+    for handler in getattr(node, "handlers", ()):
+        parts.append(handler.body)
+    for case in getattr(node, "cases", ()):
+        parts.append(case.body)
+    orelse = getattr(node, "orelse", None)
+    if isinstance(orelse, cst.If):
+        parts.append(orelse)
+    elif isinstance(orelse, cst.Else):
+        parts.append(orelse.body)
+    final = getattr(node, "finalbody", None)
+    if isinstance(final, cst.Finally):
+        parts.append(final.body)
+    return parts
+
+
+def _by_statement(
+    module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module
+) -> dict[int, Span] | None:
+    """The spans of `nodes`, generating only the innermost statements of a statement list
+    that hold them; None when CPython's tree does not line up with LibCST's (then the
+    caller generates the whole module)."""
+    python: list[ast.stmt] = []
+    _python_statements(tree.body, python)
+    aligner = _Aligner(module, python)
+    aligner.statement_list(module.body, ())
+    if not aligner.ok or aligner.count != len(python):
+        return None
+    statements = aligner.statements
+    wanted = {id(node) for node in nodes}
+    owners: dict[int, _Statement] = {}
+    left = len(wanted)
+    stack: list[tuple[cst.CSTNode, _Statement | None]] = [(module, None)]
+    while stack and left:
+        node, owner = stack.pop()
+        key = id(node)
+        owner = statements.get(key, owner)
+        if key in wanted and key not in owners and owner is not None:
+            owners[key] = owner
+            left -= 1
+        stack.extend((child, owner) for child in children(node))
+    if left:
+        return None
+    found: dict[int, Span] = {}
+    done: set[int] = set()
+    for owner in owners.values():
+        if id(owner.node) in done:
+            continue
+        done.add(id(owner.node))
+        spans = _statement_spans(module, owner, wanted)
+        if spans is None:
+            return None
+        found.update(spans)
+    return found
+
+
+def _statement_spans(
+    module: cst.Module, statement: _Statement, wanted: set[int]
+) -> dict[int, Span] | None:
+    """Generate one statement from its first line (CPython's line of its code, less the
+    comment and blank lines LibCST keeps with it): the spans of the wanted nodes in it.
+    None when the statement's own position does not come out where CPython has it."""
+    node = statement.node
+    first = statement.first
+    line = first.lineno
+    decorators: Sequence[cst.Decorator] = getattr(node, "decorators", ())
+    python_decorators: Sequence[ast.expr] = getattr(first, "decorator_list", ())
+    if decorators:
+        if len(python_decorators) != len(decorators):
+            return None
+        line = python_decorators[0].lineno - len(decorators[0].leading_lines)
+    leading: Sequence[cst.EmptyLine] = getattr(node, "leading_lines", ())
+    line -= len(leading)
+    state = _State(module, wanted | {id(node)})
+    state.line = line
+    state.indent_tokens = list(statement.indents)
+    node._codegen(state)
+    own = state.found.get(id(node)) if id(node) in wanted else state.found.pop(id(node), None)
+    if own is None or (own.line, own.column) != (first.lineno, first.col_offset + 1):
+        return None
     return state.found
