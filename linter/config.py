@@ -16,7 +16,28 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+OUTPUT_FORMATS = (
+    "concise",
+    "full",
+    "json",
+    "json-lines",
+    "junit",
+    "pylint",
+    "azure",
+    "rdjson",
+    "sarif",
+    "github",
+    "gitlab",
+)
+
+# The files that hold a configuration, in the order they are looked for in each folder (as
+# ruff looks for .ruff.toml, ruff.toml, pyproject.toml): the first two hold the keys at the top
+# level, pyproject.toml in `[tool.methodlint]`.
+CONFIG_FILES = (".methodlint.toml", "methodlint.toml", "pyproject.toml")
+
+# Codes reported whatever the selection (files that could not be checked), as ruff always
+# reports invalid syntax; only an ignore naming the exact code silences one.
+UNCHECKED_CODES = ("ML001", "ML002", "ML003")
 
 DEFAULT_EXCLUDE = (
     ".bzr",
@@ -138,6 +159,27 @@ class Config:
         given = {k: v for k, v in options.items() if v is not None}
         return replace(self, **given)
 
+    def with_selection(
+        self,
+        select: tuple[str, ...] | None = None,
+        extend_select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+    ) -> Config:
+        """The command line's selection on top, as ruff has it: `select` replaces the
+        configured selection (`select`, `extend-select` and `ignore`); `extend_select` and
+        `ignore` add to it."""
+        if select is not None:
+            return replace(self, select=select, extend_select=extend_select, ignore=ignore)
+        return replace(
+            self, extend_select=self.extend_select + extend_select, ignore=self.ignore + ignore
+        )
+
+    @property
+    def silenced_unchecked(self) -> frozenset[str]:
+        """The codes of files that could not be checked (ML001-ML003) that `ignore` names
+        exactly; the others are reported whatever the selection."""
+        return silenced_unchecked(self.ignore)
+
     @property
     def extra_method_names(self) -> frozenset[str]:
         return frozenset(m.upper() for m in self.extra_methods + self.idempotent_methods)
@@ -150,6 +192,19 @@ class Config:
     def src_roots(self) -> tuple[Path, ...]:
         """The configured `src` roots as absolute paths (relative ones are below `root`)."""
         return tuple(Path(os.path.abspath(Path(self.root) / entry)) for entry in self.src)
+
+
+def silenced_unchecked(selectors: tuple[str, ...]) -> frozenset[str]:
+    """Which of ML001-ML003 `selectors` name exactly, by code or rule name (not by a prefix
+    or ALL)."""
+    from methodlint.registry import by_code
+
+    named = {selector.strip() for selector in selectors}
+    return frozenset(
+        code
+        for code in UNCHECKED_CODES
+        if code in {n.upper() for n in named} or by_code(code).name in {n.lower() for n in named}
+    )
 
 
 def _suggest(word: str, choices: Mapping[str, object] | list[str]) -> str:
@@ -298,16 +353,25 @@ assert set(_KEYS) == {f.name.replace("_", "-") for f in fields(Config)} - {"root
 
 
 def find_config_file(start: Path) -> Path | None:
-    """The first pyproject.toml with a `[tool.methodlint]` table, from `start` upwards."""
+    """The closest configuration file from folder `start` upwards: `.methodlint.toml`,
+    `methodlint.toml`, or a pyproject.toml with a `[tool.methodlint]` table."""
     for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                raise
-            if "methodlint" in _tool_table(data, candidate):
-                return candidate
+        found = config_file_in(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def config_file_in(folder: Path) -> Path | None:
+    """The configuration file of one folder, if it has one."""
+    for name in CONFIG_FILES:
+        candidate = folder / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml" or "methodlint" in _tool_table(
+            _read_toml(candidate), candidate
+        ):
+            return candidate
     return None
 
 
@@ -335,14 +399,109 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_config(path: Path) -> Config:
-    """Read `[tool.methodlint]` from one pyproject.toml (an empty table when it has none)."""
-    path = path.resolve()
+def read_table(path: Path) -> dict[str, Any]:
+    """The keys of one configuration file as written (with `extend` unresolved): the top level
+    of a methodlint.toml, `[tool.methodlint]` of a pyproject.toml, which must have it."""
     data = _read_toml(path)
-    table = _tool_table(data, path).get("methodlint", {})
+    if path.name != "pyproject.toml":
+        return data
+    tool = _tool_table(data, path)
+    if "methodlint" not in tool:
+        raise ConfigError(
+            f"{path} has no [tool.methodlint] table (add one, or name a methodlint.toml)"
+        )
+    table = tool["methodlint"]
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.methodlint] in {path} must be a table")
+    return dict(table)
+
+
+def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """The configuration of one file: a pyproject.toml's `[tool.methodlint]` (an error when it
+    has none) or a methodlint.toml, with the files it `extend`s below it and `overrides`
+    (`--config KEY=VALUE`) above it."""
+    path = Path(os.path.abspath(path)).resolve()
+    table = _extended(path, [])
+    table.update(overrides or {})
     return Config.from_mapping(table, root=path.parent, source=path)
+
+
+# Keys whose values are patterns relative to the folder of the file that sets them.
+_PATTERN_KEYS = ("exclude", "extend-exclude", "per-file-ignores")
+
+
+def _extended(path: Path, chain: list[Path]) -> dict[str, Any]:
+    """`path`'s keys on top of those of the file it extends (recursively)."""
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ConfigError(f"extend makes a cycle: {cycle}")
+    table = read_table(path)
+    base = table.pop("extend", None)
+    if base is None:
+        return table
+    if not isinstance(base, str) or not base:
+        raise _type_error("extend", "a path to a configuration file", base, f" in {path}")
+    target = Path(os.path.abspath(path.parent / Path(base).expanduser())).resolve()
+    if not target.is_file():
+        raise ConfigError(f"extend in {path}: {base!r} is not a file ({target})")
+    inherited = _extended(target, [*chain, path])
+    for key in _PATTERN_KEYS:
+        if key in inherited:
+            inherited[key] = _rebase(key, inherited[key], target.parent, path.parent)
+    inherited.update(table)
+    return inherited
+
+
+def _rebase(key: str, value: object, origin: Path, root: Path) -> object:
+    """Patterns written relative to `origin`, made relative to `root` (where the extending
+    file is): a pattern that names a file at any depth stays; one anchored at `origin` keeps
+    what lies below `root` and is dropped otherwise (it cannot match there)."""
+    if isinstance(value, dict):
+        rebased = {}
+        for pattern, codes in value.items():
+            moved = _rebase_pattern(pattern, origin, root) if isinstance(pattern, str) else None
+            if moved is not None:
+                rebased[moved] = codes
+        return rebased
+    if isinstance(value, list):
+        return [
+            moved
+            for item in value
+            if (moved := _rebase_pattern(item, origin, root) if isinstance(item, str) else item)
+            is not None
+        ]
+    return value
+
+
+def _rebase_pattern(pattern: str, origin: Path, root: Path) -> str | None:
+    negated = pattern.startswith("!")
+    body = pattern[1:] if negated else pattern
+    if "/" not in body.rstrip("/") or origin == root:
+        return pattern
+    try:
+        prefix = root.relative_to(origin).as_posix() + "/"
+    except ValueError:
+        return None
+    anchored = body.lstrip("/")
+    if body.startswith("**/"):
+        return pattern
+    if not anchored.startswith(prefix):
+        return None
+    return ("!" if negated else "") + anchored[len(prefix) :]
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """`--config KEY=VALUE`: one key, its value in TOML (`--config "select=['ML1']"`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"--config {text!r} is neither a file nor a KEY=VALUE pair in TOML: {error}"
+        ) from error
+    for key in data:
+        if key not in _KEYS:
+            raise ConfigError(f"unknown key {key!r} in --config {text!r}{_suggest(key, _KEYS)}")
+    return data
 
 
 def discover_config(start: Path | None = None) -> Config:

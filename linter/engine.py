@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from methodlint import screen, suppress
-from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, Config
+from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, UNCHECKED_CODES, Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
 from methodlint.notebook import Cell, NotebookError, is_notebook, join_cells, read_notebook
-from methodlint.registry import all_rules, by_code, selected_rules
+from methodlint.registry import all_rules, by_code, plugin_of, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
 from methodlint.tokens import forget as forget_tokens
 from methodlint.tokens import tokens as source_tokens
@@ -65,7 +65,9 @@ class EngineSettings:
         rules = selected_rules(config.select, config.extend_select, config.ignore, config.preview)
         decorator_modules = tuple(d.split(".")[0] for d in config.retry_decorators)
         return cls(
-            codes=frozenset(r.code for r in rules),
+            # Files that cannot be checked are always found; the report drops those whose
+            # code is ignored by name, and counts them (runner.py).
+            codes=frozenset(r.code for r in rules) | set(UNCHECKED_CODES),
             max_file_size=config.max_file_size,
             http_modules=config.http_modules,
             extra_modules=tuple(m for m, _ in config.http_modules) + decorator_modules,
@@ -446,8 +448,24 @@ class FileLinter:
         ):
             return []
         diagnostics: dict[tuple[str, Span], Diagnostic] = {}
+        crashed: list[Diagnostic] = []
         for rule in self.rules:
-            for finding in rule.check_file(facts):
+            try:
+                findings = list(rule.check_file(facts))
+            except Exception as error:
+                plugin = plugin_of(rule.code)
+                if plugin is None:
+                    raise  # our own bug: ML003 for the file (_check)
+                # A plugin's bug costs its own findings, not the file's built-in ones.
+                detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+                crashed += self.file_diagnostic(
+                    "ML003",
+                    path,
+                    f"plugin {plugin!r}: rule {rule.code} ({rule.name}) crashed ({detail}); "
+                    f"its findings in this file are missing, please report this to the plugin",
+                )
+                continue
+            for finding in findings:
                 diagnostic = _diagnostic(rule, path, finding)
                 # Reported once per place: a request built once and sent twice, or a body
                 # written inside a wrapper and judged again at each of its calls.
@@ -459,7 +477,7 @@ class FileLinter:
             if diagnostics or self.unused_suppressions is not None
             else None
         )
-        kept = suppress.apply(source, diagnostics.values(), suppressions)
+        kept = suppress.apply(source, diagnostics.values(), suppressions) + crashed
         if self.unused_suppressions is not None:
             unused = self.unused_suppressions.check(
                 source, facts, diagnostics.values(), suppressions

@@ -15,11 +15,22 @@ class PluginError(Exception):
     """A plugin registered under `methodlint.rules` could not be loaded."""
 
 
+# The plugin (distribution, else entry point name) of each plugin rule, by code.
+_PLUGIN_OF: dict[str, str] = {}
+
+
+def plugin_of(code: str) -> str | None:
+    """The plugin that provides the rule `code`; None for a built-in rule."""
+    all_rules()
+    return _PLUGIN_OF.get(code)
+
+
 @cache
 def all_rules() -> tuple[type[Rule], ...]:
     """Every rule: the modules of `methodlint.rules`, then plugins, sorted by code."""
     import methodlint.rules as package
 
+    _PLUGIN_OF.clear()
     found: dict[str, type[Rule]] = {}
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
@@ -37,6 +48,8 @@ def all_rules() -> tuple[type[Rule], ...]:
             if rule.code.startswith("ML"):
                 raise PluginError(f"plugin rule {rule.code} uses the reserved prefix ML")
             found[rule.code] = rule
+            dist = getattr(entry, "dist", None)
+            _PLUGIN_OF[rule.code] = getattr(dist, "name", None) or entry.name
     return tuple(sorted(found.values(), key=lambda r: r.code))
 
 

@@ -26,13 +26,14 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, new_digest, run_key
-from methodlint.config import Config
+from methodlint.config import UNCHECKED_CODES, Config, silenced_unchecked
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
@@ -58,6 +59,9 @@ CHUNK = 1 << 20
 MAX_START_FAILURES = 3
 
 CacheOption: TypeAlias = "bool | str | os.PathLike[str]"
+# Told (files done, files to check) as files are checked: the command's progress line.
+Progress: TypeAlias = "Callable[[int, int], None]"
+_PROGRESS: ContextVar[Progress | None] = ContextVar("methodlint_progress", default=None)
 
 
 @dataclass
@@ -67,6 +71,8 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_checked: int = 0
     files_skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Files that could not be checked (ML001-ML003), whether or not those codes are ignored.
+    files_unchecked: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -526,6 +532,9 @@ class _Dispatcher:
             return []
         self.results[index] = outcome
         self.left -= 1
+        progress = _PROGRESS.get()
+        if progress is not None:
+            progress(len(self.jobs) - self.left, len(self.jobs))
         return self.schedule.done(index, outcome) if self.schedule is not None else []
 
     def _send(self, worker: _Worker, indices: list[int], retry: bool = False) -> None:
@@ -773,13 +782,30 @@ def lint_paths(
     stdin: bytes | None = None,
     stdin_filename: str | None = None,
     cache: CacheOption = False,
+    progress: Progress | None = None,
 ) -> Report:
     """Lint files and folders as the command line does. `-` reads `stdin`.
 
     `jobs`: worker processes (default: all cores). `cache`: False (the default for the API)
     checks every file; True uses `.methodlint_cache` in the project folder; a path uses that
-    folder. Standard input is never cached.
+    folder. Standard input is never cached. `progress` is told (done, total) as files are
+    checked.
     """
+    token = _PROGRESS.set(progress)
+    try:
+        return _lint_paths(paths, config, jobs, stdin, stdin_filename, cache)
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _lint_paths(
+    paths: Sequence[str],
+    config: Config | None,
+    jobs: int | None,
+    stdin: bytes | None,
+    stdin_filename: str | None,
+    cache: CacheOption,
+) -> Report:
     profile = _Profile.start()
     config = config or Config()
     settings = EngineSettings.from_config(config)
@@ -905,6 +931,8 @@ def _report(
         source = selection.files[index]
         allowed = _codes_for(source.path, stdin_filename, ignores, settings, config)
         report.diagnostics.extend(d for d in diagnostics if allowed is None or d.code in allowed)
+        if any(d.code in UNCHECKED_CODES for d in diagnostics):
+            report.files_unchecked.append(source.display)
     report.diagnostics.sort(key=Diagnostic.sort_key)
     if profile:
         profile.lap("cache")
@@ -919,17 +947,20 @@ def _codes_for(
     settings: EngineSettings,
     config: Config,
 ) -> frozenset[str] | None:
-    """The codes reported for one file after per-file ignores; None for all."""
+    """The codes reported for one file after `ignore` of ML001-ML003 and per-file ignores;
+    None for all."""
+    silenced = config.silenced_unchecked
     if not config.per_file_ignores:
-        return None
+        return settings.codes - silenced if silenced else None
     target = Path(stdin_filename or "-") if str(path) == "-" else path
     ignored = ignores.selectors_for(target)
     if not ignored:
-        return None
+        return settings.codes - silenced if silenced else None
     from methodlint.registry import matches
 
-    off = {rule.code for selector in ignored for rule in matches(selector)}
-    return settings.codes - off
+    # A prefix or ALL does not reach ML001-ML003: only their exact code or name does.
+    off = {rule.code for selector in ignored for rule in matches(selector)} - set(UNCHECKED_CODES)
+    return settings.codes - off - silenced - silenced_unchecked(ignored)
 
 
 def lint_source(
@@ -939,7 +970,8 @@ def lint_source(
     config = config or Config()
     linter = FileLinter(EngineSettings.from_config(config))
     data = source.encode("utf-8") if isinstance(source, str) else source
-    return linter.lint_bytes(data, path)
+    silenced = config.silenced_unchecked
+    return [d for d in linter.lint_bytes(data, path) if d.code not in silenced]
 
 
 __all__ = ["Report", "cache_folder", "default_jobs", "lint_paths", "lint_source"]

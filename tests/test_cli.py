@@ -106,8 +106,14 @@ def test_version(project: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--bogus"], ["--jobs", "0"], ["--jobs", "many"], ["--output-format", "xml"]],
-    ids=["unknown-option", "jobs-0", "jobs-not-a-number", "unknown-format"],
+    [
+        ["--bogus"],
+        ["--jobs", "-1"],
+        ["--jobs", "many"],
+        ["--output-format", "xml"],
+        ["--color", "sometimes"],
+    ],
+    ids=["unknown-option", "jobs-negative", "jobs-not-a-number", "unknown-format", "color"],
 )
 def test_usage_errors_exit_2(project: Path, args: list[str]) -> None:
     write(project, "a.py", GET_WITH_BODY)

@@ -339,10 +339,12 @@ def test_load_config_reads_the_table(tmp_path: Path) -> None:
     assert config.source == path.resolve()
 
 
-def test_load_config_without_the_table_gives_the_defaults(tmp_path: Path) -> None:
+def test_load_config_without_the_table_is_an_error(tmp_path: Path) -> None:
+    # --config names this file: the defaults in its place would silently weaken a CI gate.
     path = write_pyproject(tmp_path, "[tool.ruff]\nline-length = 100\n")
 
-    assert load_config(path) == Config()
+    with pytest.raises(ConfigError, match=r"no \[tool.methodlint\] table"):
+        load_config(path)
 
 
 def test_load_config_errors_name_the_key_and_the_file(tmp_path: Path) -> None:

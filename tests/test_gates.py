@@ -50,13 +50,14 @@ def test_an_option_given_an_empty_value_is_a_usage_error(project: Path, option: 
     assert run.stdout == ""
 
 
-def test_an_output_file_in_a_missing_folder_is_a_usage_error_before_the_run(
+def test_an_output_file_that_cannot_be_placed_is_a_usage_error_before_the_run(
     project: Path,
 ) -> None:
+    # A missing folder is created (issue 15); a file where the folder should be is an error.
     write(project, "a.py", BODY_CALL)
-    run = cli("--output-file", "missing/report.txt", ".")
+    run = cli("--output-file", "a.py/reports/report.txt", ".")
     assert run.exit_code == 2
-    assert "folder" in run.stderr and "does not exist" in run.stderr
+    assert "is not a folder" in run.stderr
     assert "internal error" not in run.stderr
 
 

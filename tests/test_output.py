@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import click
 import pytest
@@ -118,7 +119,8 @@ SHOP: dict[str, str | bytes] = {
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run the command in this process; NO_COLOR and FORCE_COLOR are unset unless given."""
-    environ: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, **(env or {})}
+    unset = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CI_PROJECT_DIR")
+    environ: dict[str, str | None] = {**dict.fromkeys(unset), **(env or {})}
     result = CliRunner().invoke(main, list(args), env=environ, catch_exceptions=False)
     return result.exit_code, result.stdout
 
@@ -189,6 +191,11 @@ def shop(project: Path) -> Path:
         ("json", "json.json"),
         ("github", "github.txt"),
         ("gitlab", "gitlab.json"),
+        ("json-lines", "json-lines.jsonl"),
+        ("junit", "junit.xml"),
+        ("pylint", "pylint.txt"),
+        ("azure", "azure.txt"),
+        ("rdjson", "rdjson.json"),
     ],
 )
 def test_output_matches_the_golden_file(shop: Path, output_format: str, golden: str) -> None:
@@ -247,6 +254,13 @@ def test_a_clean_run_prints_an_empty_report(project: Path, output_format: str) -
         log = json.loads(stdout)
         assert log["runs"][0]["results"] == []
         assert_valid_sarif(log)
+    elif output_format == "rdjson":
+        assert json.loads(stdout)["diagnostics"] == []
+    elif output_format == "junit":
+        # CI servers show a passing test rather than no results at all.
+        suites = ElementTree.fromstring(stdout)
+        assert (suites.get("tests"), suites.get("failures")) == ("1", "0")
+        assert suites.find("./testsuite/testcase/failure") is None
     else:
         assert stdout == ""
 
@@ -482,7 +496,7 @@ def test_gitlab_issue_fields(project: Path) -> None:
     assert warning["severity"] == "minor" and error["severity"] == "major"
     assert warning["check_name"] == "ML101"
     assert warning["description"].startswith("ML101 GET via requests.get")
-    assert warning["location"] == {"path": "api.py", "lines": {"begin": 5}}
+    assert warning["location"] == {"path": "api.py", "lines": {"begin": 5, "end": 5}}
     assert set(warning) == {"description", "check_name", "fingerprint", "severity", "location"}
 
 
@@ -508,10 +522,11 @@ def test_human_formats_are_plain_off_a_terminal(one_finding: Path, output_format
     [
         ([], {"FORCE_COLOR": "1"}),
         ([], {"FORCE_COLOR": "1", "NO_COLOR": ""}),
-        (["--color"], {}),
-        (["--color"], {"NO_COLOR": "1"}),
+        ([], {"CLICOLOR_FORCE": "1"}),
+        (["--color", "always"], {}),
+        (["--color", "always"], {"NO_COLOR": "1"}),
     ],
-    ids=["FORCE_COLOR", "empty-NO_COLOR", "--color", "--color-beats-NO_COLOR"],
+    ids=["FORCE_COLOR", "empty-NO_COLOR", "CLICOLOR_FORCE", "--color", "--color-beats-NO_COLOR"],
 )
 def test_colour_when_asked_changes_nothing_but_styles(
     one_finding: Path, output_format: str, args: list[str], env: dict[str, str]
@@ -529,8 +544,10 @@ def test_colour_when_asked_changes_nothing_but_styles(
     [
         ([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}),
         (["--no-color"], {"FORCE_COLOR": "1"}),
+        (["--color", "never"], {"FORCE_COLOR": "1"}),
+        (["--color", "auto"], {"CLICOLOR_FORCE": "0"}),
     ],
-    ids=["NO_COLOR-beats-FORCE_COLOR", "--no-color"],
+    ids=["NO_COLOR-beats-FORCE_COLOR", "--no-color", "--color-never", "CLICOLOR_FORCE-0"],
 )
 def test_no_colour_when_refused(one_finding: Path, args: list[str], env: dict[str, str]) -> None:
     _, stdout = cli("--output-format", "full", *args, env=env)
@@ -540,7 +557,7 @@ def test_no_colour_when_refused(one_finding: Path, args: list[str], env: dict[st
 
 @pytest.mark.parametrize("output_format", ["concise", "full"])
 def test_no_colour_in_an_output_file(one_finding: Path, output_format: str) -> None:
-    args = ("--output-format", output_format, "--color", "--output-file", "report.txt")
+    args = ("--output-format", output_format, "--color", "always", "--output-file", "report.txt")
 
     _, stdout = cli(*args, env={"FORCE_COLOR": "1"})
 
@@ -549,9 +566,9 @@ def test_no_colour_in_an_output_file(one_finding: Path, output_format: str) -> N
     assert "ML101" in report and ESC not in report
 
 
-@pytest.mark.parametrize("output_format", ["json", "sarif", "github", "gitlab"])
+@pytest.mark.parametrize("output_format", sorted(set(FORMATTERS) - {"concise", "full"}))
 def test_machine_formats_are_never_coloured(one_finding: Path, output_format: str) -> None:
-    _, stdout = cli("--output-format", output_format, "--color")
+    _, stdout = cli("--output-format", output_format, "--color", "always")
 
     assert ESC not in stdout and "ML101" in stdout
 

@@ -7,7 +7,19 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 
 from methodlint.diagnostics import Diagnostic
-from methodlint.output import concise, full, github, gitlab, json_format, sarif
+from methodlint.output import (
+    azure,
+    concise,
+    full,
+    github,
+    gitlab,
+    json_format,
+    json_lines,
+    junit,
+    pylint,
+    rdjson,
+    sarif,
+)
 from methodlint.output.context import OutputContext
 
 Formatter = Callable[[Sequence[Diagnostic], OutputContext], str]
@@ -16,6 +28,11 @@ FORMATTERS: dict[str, Formatter] = {
     "concise": concise.render,
     "full": full.render,
     "json": json_format.render,
+    "json-lines": json_lines.render,
+    "junit": junit.render,
+    "pylint": pylint.render,
+    "azure": azure.render,
+    "rdjson": rdjson.render,
     "sarif": sarif.render,
     "github": github.render,
     "gitlab": gitlab.render,
@@ -29,7 +46,7 @@ def available() -> tuple[str, ...]:
 
 
 def use_color(
-    option: bool | None,
+    option: bool | str | None,
     *,
     to_file: bool,
     isatty: bool,
@@ -37,16 +54,19 @@ def use_color(
 ) -> bool:
     """Whether concise and full output are coloured.
 
-    A report written to a file is never coloured; `--color`/`--no-color` decide otherwise;
-    without them a non-empty NO_COLOR turns colour off, then a non-empty FORCE_COLOR turns it
-    on (the conventions of no-color.org and force-color.org), and a terminal decides the rest.
+    A report written to a file is never coloured; `--color always|never` (or True/False)
+    decide otherwise; with `auto` (None) a non-empty NO_COLOR turns colour off, then a
+    non-empty FORCE_COLOR or a CLICOLOR_FORCE other than 0 turns it on (the conventions of
+    no-color.org, force-color.org and bixense.com/clicolors), and a terminal decides the rest.
     """
     if to_file:
         return False
-    if option is not None:
-        return option
+    if option in (True, "always"):
+        return True
+    if option in (False, "never"):
+        return False
     if environ.get("NO_COLOR"):
         return False
-    if environ.get("FORCE_COLOR"):
+    if environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
         return True
     return isatty

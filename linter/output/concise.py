@@ -1,5 +1,5 @@
 """`concise`: one line per finding, `path:line:col: CODE message` (`path:cell N:line:col: ...`
-in a notebook)."""
+in a notebook), with `[*]` before the message when `--fix` can fix it (as ruff marks them)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,13 @@ def header(diagnostic: Diagnostic, color: bool) -> str:
     path = paint(printable_path(d.path), color, bold=True)
     code = paint(d.code, color, fg=severity_color(d.severity), bold=True)
     cell = f"cell {d.cell}:" if d.cell is not None else ""
-    return f"{path}:{cell}{d.line}:{d.column}: {code} {d.message}"
+    marker = f"{paint('[*]', color, fg='cyan')} " if fixable(d) else ""
+    return f"{path}:{cell}{d.line}:{d.column}: {code} {marker}{d.message}"
+
+
+def fixable(diagnostic: Diagnostic) -> bool:
+    """Whether `--fix` applies this finding's fix (only safe fixes are applied)."""
+    return diagnostic.fix is not None and diagnostic.fix.applicability == "safe"
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
