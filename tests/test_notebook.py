@@ -84,7 +84,7 @@ def test_findings_are_reported_in_cell_coordinates(notebooks: Path) -> None:
     # The third cell (the first is markdown), second line: the `!curl` line above it is masked.
     assert run.stdout.splitlines() == [
         "orders.ipynb:cell 3:2:42: ML101 GET via requests.get sends content (json=)",
-        "orders.ipynb:cell 5:3:22: ML402 'get' is sent as written by urllib3.PoolManager; "
+        "orders.ipynb:cell 5:3:22: ML402 [*] 'get' is sent as written by urllib3.PoolManager; "
         "HTTP methods are case-sensitive, the server expects 'GET'",
     ]
 

@@ -32,7 +32,11 @@ def command(diagnostic: Diagnostic) -> str:
         "code": d.code,
     }
     joined = "".join(f"{key}={escape_property(value)};" for key, value in properties.items())
-    return f"##vso[task.logissue {joined}]{escape_data(f'{d.name}: {d.message}')}"
+    message = f"{d.name}: {d.message}"
+    if d.cell is not None:
+        # Line and column count in a notebook's cell: the message says which.
+        message = f"{d.name}: cell {d.cell}, line {d.line}, column {d.column}: {d.message}"
+    return f"##vso[task.logissue {joined}]{escape_data(message)}"
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:

@@ -43,7 +43,8 @@ def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
                 column=str(d.column),
             )
             failure = ET.SubElement(case, "failure", message=d.message, type=d.code)
-            failure.text = f"{d.path}:{d.line}:{d.column}: {d.code} {d.name}: {d.message}"
+            cell = "" if d.cell is None else f"cell {d.cell}:"
+            failure.text = f"{d.path}:{cell}{d.line}:{d.column}: {d.code} {d.name}: {d.message}"
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

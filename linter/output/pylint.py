@@ -1,5 +1,5 @@
 """`pylint`: `path:line: [CODE] message`, the parseable format that pylint-aware tools and
-editors (and ruff's `pylint` format) use."""
+editors (and ruff's `pylint` format) use; `path:cell N:line: ...` in a notebook."""
 
 from __future__ import annotations
 
@@ -10,4 +10,7 @@ from methodlint.output.context import OutputContext
 
 
 def render(diagnostics: Sequence[Diagnostic], context: OutputContext) -> str:
-    return "".join(f"{d.path}:{d.line}: [{d.code}] {d.message}\n" for d in diagnostics)
+    return "".join(
+        f"{d.path}:{'' if d.cell is None else f'cell {d.cell}:'}{d.line}: [{d.code}] {d.message}\n"
+        for d in diagnostics
+    )

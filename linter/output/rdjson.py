@@ -1,6 +1,6 @@
 """`rdjson`: the Reviewdog Diagnostic Format (JSON), which reviewdog turns into review
 comments, with the safe fixes as suggestions. Columns are 1-based code points, end exclusive,
-as in every other format."""
+as in every other format; in a notebook they count in the cell that the message names."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def _range(span: Span) -> dict[str, Any]:
 
 
 def _diagnostic(d: Diagnostic) -> dict[str, Any]:
+    message = d.message if d.cell is None else f"cell {d.cell}: {d.message}"
     result: dict[str, Any] = {
-        "message": d.message,
+        "message": message,
         "location": {"path": d.path, "range": _range(d.span)},
         "severity": "ERROR" if d.severity is Severity.ERROR else "WARNING",
         "code": {"value": d.code},
