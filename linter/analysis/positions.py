@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import libcst as cst
@@ -20,6 +20,10 @@ from methodlint.analysis.walk import children
 from methodlint.diagnostics import Span
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+
+
+class _Done(Exception):
+    """Every node wanted in the statement being generated has its span: stop there."""
 
 
 class _State(CodegenState):
@@ -33,6 +37,13 @@ class _State(CodegenState):
         self.line = 1
         self.column = 0
         self.stack: list[tuple[int, int]] = []
+        # Generating one statement (`_statement_spans`): the statement, where CPython says its
+        # code starts, whether it started there, and how many wanted nodes are left in it.
+        self.statement: int | None = None
+        self.expected = (0, 0)
+        self.verified = False
+        self.targets: set[int] = set()
+        self.left = -1
 
     def _advance(self, value: str) -> None:
         parts = _NEWLINE.split(value)
@@ -60,26 +71,41 @@ class _State(CodegenState):
         key = id(node)
         if key in self.wanted and key not in self.found:
             self.found[key] = Span(line, column + 1, self.line, self.column + 1)
+            self._one_less(key)
+
+    def _one_less(self, key: int) -> None:
+        if key in self.targets:
+            self.left -= 1
+            if self.left == 0 and self.verified:
+                raise _Done
 
     @contextmanager
     def record_syntactic_position(
         self, node: Any, *, start_node: Any = None, end_node: Any = None
     ) -> Iterator[None]:
         line, column = self.line, self.column
-        try:
-            yield
-        finally:
-            key = id(node)
-            if key in self.wanted:
-                start = (line, column + 1)
-                if start_node is not None and id(start_node) in self.found:
-                    found = self.found[id(start_node)]
-                    start = (found.line, found.column)
-                end = (self.line, self.column + 1)
-                if end_node is not None and id(end_node) in self.found:
-                    found = self.found[id(end_node)]
-                    end = (found.end_line, found.end_column)
-                self.found[key] = Span(start[0], start[1], end[0], end[1])
+        key = id(node)
+        if key == self.statement:
+            if (line, column + 1) != self.expected:
+                raise _Done  # not where CPython has it: `verified` stays False
+            self.verified = True
+            if self.left == 0:
+                raise _Done
+        # No `finally`: when generating stops early, the nodes still open have no span.
+        yield
+        if key in self.wanted:
+            start = (line, column + 1)
+            if start_node is not None and id(start_node) in self.found:
+                found = self.found[id(start_node)]
+                start = (found.line, found.column)
+            end = (self.line, self.column + 1)
+            if end_node is not None and id(end_node) in self.found:
+                found = self.found[id(end_node)]
+                end = (found.end_line, found.end_column)
+            first = key not in self.found
+            self.found[key] = Span(start[0], start[1], end[0], end[1])
+            if first:
+                self._one_less(key)
 
 
 def compute_spans(
@@ -220,12 +246,11 @@ def _by_statement(
     if left:
         return None
     found: dict[int, Span] = {}
-    done: set[int] = set()
-    for owner in owners.values():
-        if id(owner.node) in done:
-            continue
-        done.add(id(owner.node))
-        spans = _statement_spans(module, owner, wanted)
+    targets: dict[int, tuple[_Statement, set[int]]] = {}
+    for key, owner in owners.items():
+        targets.setdefault(id(owner.node), (owner, set()))[1].add(key)
+    for owner, inside in targets.values():
+        spans = _statement_spans(module, owner, wanted, inside)
         if spans is None:
             return None
         found.update(spans)
@@ -233,11 +258,12 @@ def _by_statement(
 
 
 def _statement_spans(
-    module: cst.Module, statement: _Statement, wanted: set[int]
+    module: cst.Module, statement: _Statement, wanted: set[int], targets: set[int]
 ) -> dict[int, Span] | None:
     """Generate one statement from its first line (CPython's line of its code, less the
-    comment and blank lines LibCST keeps with it): the spans of the wanted nodes in it.
-    None when the statement's own position does not come out where CPython has it."""
+    comment and blank lines LibCST keeps with it) until the wanted nodes in it (`targets`)
+    have their spans. None when the statement's own position does not come out where
+    CPython has it."""
     node = statement.node
     first = statement.first
     line = first.lineno
@@ -249,11 +275,15 @@ def _statement_spans(
         line = python_decorators[0].lineno - len(decorators[0].leading_lines)
     leading: Sequence[cst.EmptyLine] = getattr(node, "leading_lines", ())
     line -= len(leading)
-    state = _State(module, wanted | {id(node)})
+    state = _State(module, wanted)
     state.line = line
     state.indent_tokens = list(statement.indents)
-    node._codegen(state)
-    own = state.found.get(id(node)) if id(node) in wanted else state.found.pop(id(node), None)
-    if own is None or (own.line, own.column) != (first.lineno, first.col_offset + 1):
+    state.statement = id(node)
+    state.expected = (first.lineno, first.col_offset + 1)
+    state.targets = targets
+    state.left = len(targets)
+    with suppress(_Done):
+        node._codegen(state)
+    if not state.verified or any(key not in state.found for key in targets):
         return None
     return state.found

@@ -56,6 +56,10 @@ _ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
     cst.Arg: ("keyword", "value"),
 }
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+# Per type of value found in a field: 1 a node, 2 a sequence (of nodes or not), 0 anything
+# else. `isinstance(value, cst.CSTNode)` goes through ABCMeta's Python-level check, which
+# costs more than the rest of a node's visit; a dict look-up per type does not.
+_KIND: dict[type, int] = {}
 
 
 def _fields(cls: type[cst.CSTNode]) -> tuple[str, ...]:
@@ -70,15 +74,31 @@ def _fields(cls: type[cst.CSTNode]) -> tuple[str, ...]:
     return names
 
 
+def _kind(cls: type) -> int:
+    kind = 1 if issubclass(cls, cst.CSTNode) else 2 if issubclass(cls, (tuple, list)) else 0
+    _KIND[cls] = kind
+    return kind
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that may hold code, in source order."""
     found: list[cst.CSTNode] = []
-    for name in _fields(type(node)):
+    names = _FIELDS.get(type(node)) or _fields(type(node))
+    kinds = _KIND
+    for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind == 1:
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+        elif kind == 2:
+            for item in value:
+                item_kind = kinds.get(type(item))
+                if item_kind is None:
+                    item_kind = _kind(type(item))
+                if item_kind == 1:
+                    found.append(item)
     return found
 
 
@@ -87,9 +107,12 @@ def visit(root: cst.CSTNode, visitor: object) -> None:
     children, as `root.visit(visitor)` would; a `visit_` method returning False skips the
     children (and the `leave_` call still happens, as in LibCST)."""
     methods: dict[type, tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]] = {}
+    # A node is pushed again to be left only when the visitor has a `leave_` method for it.
     stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        node, leaving = stack.pop()
+        node, leaving = pop()
         cls = type(node)
         found = methods.get(cls)
         if found is None:
@@ -99,15 +122,17 @@ def visit(root: cst.CSTNode, visitor: object) -> None:
                 getattr(visitor, f"leave_{name}", None),
             )
             methods[cls] = found
+        enter, leave = found
         if leaving:
-            if found[1] is not None:
-                found[1](node)
+            leave(node)  # type: ignore[misc]
             continue
-        enter = found[0]
         descend = enter(node) if enter is not None else None
-        stack.append((node, True))
+        if leave is not None:
+            push((node, True))
         if descend is not False:
-            stack.extend((child, False) for child in reversed(children(node)))
+            inner = children(node)
+            for child in reversed(inner):
+                push((child, False))
 
 
 def walk(
@@ -115,12 +140,27 @@ def walk(
 ) -> Iterator[cst.CSTNode]:
     """`node` and its descendants in source order, not entering nested nodes of `stop`
     types (`node` itself is always entered)."""
-    stack = [node]
-    first = True
+    stops = _STOPS.get(stop)
+    if stops is None:
+        stops = _stop_types(stop)
+    yield node
+    stack = list(reversed(children(node)))
     while stack:
         current = stack.pop()
         yield current
-        if not first and isinstance(current, stop):
-            continue
-        first = False
-        stack.extend(reversed(children(current)))
+        cls = type(current)
+        stopped = stops.get(cls)
+        if stopped is None:
+            stopped = stops[cls] = issubclass(cls, stop)
+        if not stopped:
+            stack.extend(reversed(children(current)))
+
+
+# Per tuple of stop types: whether each node type seen is one of them (see `_KIND`).
+_STOPS: dict[tuple[type, ...], dict[type, bool]] = {}
+
+
+def _stop_types(stop: tuple[type, ...]) -> dict[type, bool]:
+    found: dict[type, bool] = {}
+    _STOPS[stop] = found
+    return found

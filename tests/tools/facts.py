@@ -2,6 +2,8 @@
 
     python tests/tools/facts.py                 # the fixtures and the PyPI corpus
     python tests/tools/facts.py PATH [PATH ...] [--jobs 2] [--show 20]
+    python tests/tools/facts.py --save before.json     # then, after a change:
+    python tests/tools/facts.py --against before.json
 
 For each Python file that passes the pre-filter, the reference is what methodlint computed
 before the shortcuts: LibCST parses every file and positions come from regenerating the
@@ -10,7 +12,9 @@ LibCST, and positions are computed from CPython's tree for the statements facts 
 (`analysis.positions`). The facts (`FileFacts`: calls, method tokens, retry policies,
 routes, with every span) must be identical, and a file LibCST rejects (ML001) must never be
 screened out. Prints the counts (files, pre-filtered, screened out, with facts, compared)
-and every difference; exit status 1 when there is one.
+and every difference; exit status 1 when there is one. `--save OUT` also writes a digest of
+each file's facts, and `--against OLD` compares them with such a file written by an earlier
+version of methodlint (facts identical before and after a change of the analysis itself).
 
 Standalone script (not a test): the corpus is large; the fixtures run in the test suite too
 (`tests/test_screen.py`).
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -98,6 +103,8 @@ def compare(path: str) -> dict[str, Any]:
         candidate = _in_big_stack(lambda: analyse(module, path, tree=tree))[0]
     result["seconds"] = [screened - started, parsed - screened, analysed - parsed]
     before, after = canonical(reference), canonical(candidate)
+    text = json.dumps(after, sort_keys=True).encode()
+    result["digest"] = hashlib.sha256(text).hexdigest()
     if before != after:
         for key in before:
             if before[key] != after[key]:
@@ -135,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="default: fixtures and corpus")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--show", type=int, default=20, help="differences to print")
+    parser.add_argument("--save", type=Path, help="write each file's facts digest here")
+    parser.add_argument("--against", type=Path, help="compare with digests saved before")
     args = parser.parse_args(argv)
     roots: list[Path] = list(args.paths)
     if not roots:
@@ -171,7 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result['path']}")
         for difference in result["differences"]:
             print(f"    {difference}")
-    return 1 if differing else 0
+    digests = {r["path"]: r["digest"] for r in results if "digest" in r}
+    if args.save:
+        args.save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
+        print(f"facts digests of {len(digests):,} files written to {args.save}")
+    changed: list[str] = []
+    if args.against:
+        old = json.loads(args.against.read_text(encoding="utf-8"))
+        changed = sorted(p for p in old.keys() | digests.keys() if old.get(p) != digests.get(p))
+        print(f"files whose facts differ from {args.against}: {len(changed)}")
+        for path in changed[: args.show]:
+            print(f"  {path}")
+    return 1 if differing or changed else 0
 
 
 if __name__ == "__main__":
