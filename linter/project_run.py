@@ -366,7 +366,7 @@ class _Schedule:
                 assert other.summary is not None
                 summaries[other.file.module] = other.summary
         # What those summaries point at in other modules (an inherited wrapper method).
-        pending = [m for s in list(summaries.values()) for m in _referenced(s)]
+        pending = [m for s in list(summaries.values()) for m in referenced_modules(s)]
         while pending:
             module = pending.pop()
             found = self.by_module.get(module)
@@ -374,7 +374,7 @@ class _Schedule:
                 continue
             assert found.summary is not None
             summaries[module] = found.summary
-            pending.extend(_referenced(found.summary))
+            pending.extend(referenced_modules(found.summary))
         digest = None
         entry = node.entry
         if (
@@ -399,7 +399,7 @@ def entry_digest(entry: Entry) -> str | None:
     return entry.project.get("digest") if entry.project is not None else None
 
 
-def _referenced(summary: ModuleSummary) -> set[str]:
+def referenced_modules(summary: ModuleSummary) -> set[str]:
     """The other modules a summary's entries point at."""
     found = {module for cls in summary.classes.values() for module, _ in cls.methods.values()}
     shapes = [*summary.names.values()]
@@ -493,7 +493,7 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
     keys = [n.file.module if n.file.module is not None else f"#{i}" for i, n in enumerate(nodes)]
     imported: list[set[int]] = []
     for index, node in enumerate(nodes):
-        found = _summary_dependencies(node.scan, by_module.keys())
+        found = summary_dependencies(node.scan, by_module.keys())
         imported.append({by_module[m] for m in found if m in by_module} - {index})
     graph = {keys[i]: {keys[d] for d in deps} for i, deps in enumerate(imported)}
     component_of: dict[str, int] = {}
@@ -513,7 +513,7 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
             nodes[dependency].dependents.append(index)
 
 
-def _summary_dependencies(
+def summary_dependencies(
     imports: list[tuple[str, tuple[str, ...]]], modules: Collection[str]
 ) -> set[str]:
     """The project modules whose summaries a module's imports read: `import a.b` the

@@ -430,3 +430,27 @@ def test_the_noqa_action_skips_lines_inside_a_string_and_a_bare_noqa() -> None:
 
     bare = Diagnostic("ML101", "get-with-body", "", "", Severity.WARNING, "a.py", 2, 1, 2, 2)
     assert noqa_edit("import requests\nrequests.get(u, json={})  # noqa\n", bare) is None
+
+
+def test_the_cached_summaries_of_a_project_run_are_used_when_they_exist(project: Path) -> None:
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n")
+    write(project, "app/__init__.py", "")
+    wrapper = (
+        "import requests\n\n\ndef fetch(url, data=None):\n    return requests.get(url, data=data)\n"
+    )
+    write(project, "app/http.py", wrapper)
+    views = 'from app.http import fetch\n\nfetch("https://api.example.com/search", data="q")\n'
+    path = str(write(project, "app/views.py", views))
+    buffers = BufferLinter()
+
+    # No cache yet: the buffer alone makes no request it can see.
+    assert buffers.lint_text(path, views) == []
+
+    assert cli("app").exit_code == 1  # a project run writes the summaries to the cache
+    (found,) = buffers.lint_text(path, views)
+    assert (found.code, found.line, found.column) == ("ML101", 3, 41)
+    assert "in fetch" in found.message
+
+    # A module changed since the run: its cached summary no longer stands for it.
+    write(project, "app/http.py", wrapper.replace("requests.get", "requests.post"))
+    assert buffers.lint_text(path, views) == []

@@ -3,7 +3,8 @@ and the edits a code action makes (safe fixes, `# noqa` comments). Nothing here 
 
 One buffer needs no worker processes: the analysis runs here, as `lint_source` does, with the
 configuration found from the file's folder upwards (as the command line finds it), its
-exclusions and its per-file ignores.
+exclusions and its per-file ignores. With `cross-module = true`, the summaries a project run
+left in the cache stand for the modules the buffer imports (those of unchanged files).
 """
 
 from __future__ import annotations
@@ -11,22 +12,32 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from methodlint.analysis.foreign import ProjectView
+from methodlint.analysis.summary import ModuleSummary
+from methodlint.cache import Cache, Entry, file_digest, run_key
 from methodlint.config import Config, discover_config
 from methodlint.diagnostics import Diagnostic, Edit, Span
 from methodlint.engine import EngineSettings, FileLinter
 from methodlint.files import PerFileIgnores, collect_files
-from methodlint.notebook import Cell
+from methodlint.notebook import Cell, is_notebook
+from methodlint.project import Project, discover, scan_imports
+from methodlint.project_run import referenced_modules, summary_dependencies
 from methodlint.registry import matches
+from methodlint.runner import cache_folder
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The code list of a noqa comment already on the line, to which another code is added.
 _NOQA_CODES = re.compile(r"#\s*noqa\s*:\s*[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*", re.IGNORECASE)
 _BARE_NOQA = re.compile(r"#\s*noqa(?!\s*:)", re.IGNORECASE)
+# Seconds a file's project (its modules and their paths) is reused before it is found again:
+# finding it walks the packages, too slow for every keystroke, and files come and go.
+PROJECT_TTL = 30.0
 
 
 def split_lines(text: str) -> list[str]:
@@ -52,6 +63,7 @@ class BufferLinter:
     def __init__(self, fallback_folder: str | None = None) -> None:
         self.fallback_folder = fallback_folder
         self._linters: dict[EngineSettings, FileLinter] = {}
+        self._projects: dict[tuple[str, tuple[str, ...]], tuple[float, Project]] = {}
 
     def _setup(self, path: str | None) -> _Setup:
         folder = os.path.dirname(path) if path else self.fallback_folder or os.getcwd()
@@ -81,12 +93,22 @@ class BufferLinter:
         return not selection.files
 
     def lint_text(self, path: str | None, text: str) -> list[Diagnostic]:
-        """The findings of a Python buffer (the file at `path`, or an unsaved one)."""
+        """The findings of a Python buffer (the file at `path`, or an unsaved one). A notebook
+        opened as text (its JSON) has none: its cells are what an editor shows findings in."""
+        if path is not None and is_notebook(path):
+            return []
         setup = self._setup(path)
         if self.excluded(setup, path):
             return []
         data = text.encode("utf-8", "surrogatepass")
-        return setup.linter.lint_bytes(data, path or "<buffer>", self._codes(setup, path))
+        codes = self._codes(setup, path)
+        if path is None:
+            return setup.linter.lint_bytes(data, "<buffer>", codes)
+        view = self._project_view(setup, path, data)
+        if view is None:
+            return setup.linter.lint_bytes(data, path, codes)
+        found, _ = setup.linter.lint_in_project(data, path, view)
+        return [d for d in found if codes is None or d.code in codes]
 
     def lint_cells(self, path: str | None, cells: Sequence[Cell]) -> list[Diagnostic]:
         """The findings of a notebook's code cells, in cell coordinates."""
@@ -94,6 +116,67 @@ class BufferLinter:
         if self.excluded(setup, path):
             return []
         return setup.linter.lint_cells(cells, path or "<notebook>", self._codes(setup, path))
+
+    def _project_view(self, setup: _Setup, path: str, data: bytes) -> ProjectView | None:
+        """What the file sees of its project's other modules, from the summaries a project run
+        (`cross-module = true`) cached: None when there is no cache or nothing in it that the
+        file imports. Only the summaries of files unchanged since they were cached count."""
+        if not setup.settings.cross_module:
+            return None
+        folder = cache_folder(setup.config, True)
+        if not folder.is_dir():
+            return None
+        from methodlint import __version__
+
+        store = Cache.load(folder, run_key(setup.settings, __version__))
+        project = self._project(path, setup.settings.src)
+        own = project.files[0]
+        imports = scan_imports(data, own.module, own.is_package)
+        index: dict[str, ModuleSummary] = {}
+        pending = sorted(summary_dependencies(imports, project.modules.keys()))
+        while pending:
+            module = pending.pop()
+            where = project.modules.get(module)
+            if module in index or module == own.module or where is None:
+                continue
+            # The project shows paths relative to the current folder; the cache keeps them
+            # absolute.
+            entry = _unchanged(store, os.path.abspath(where))
+            raw = entry.project.get("summary") if entry and entry.project else None
+            if not isinstance(raw, str):
+                continue
+            summary = ModuleSummary.from_json(raw)
+            index[module] = summary
+            pending.extend(sorted(referenced_modules(summary)))
+        if not index:
+            return None
+        return ProjectView(index, own.module, own.is_package)
+
+    def _project(self, path: str, src: tuple[str, ...]) -> Project:
+        key = (path, src)
+        now = time.monotonic()
+        known = self._projects.get(key)
+        if known is not None and now - known[0] < PROJECT_TTL:
+            return known[1]
+        project = discover([path], src)
+        self._projects[key] = (now, project)
+        return project
+
+
+def _unchanged(store: Cache, path: str) -> Entry | None:
+    """The cache's entry of a file that has not changed since: by its size and modification
+    time, or, for a file saved moments before the run that cached it, by its content."""
+    try:
+        fresh = store.fresh(path, os.stat(path))
+        if fresh is not None:
+            return fresh
+        entry = store.get(path)
+        if entry is None:
+            return None
+        with open(path, "rb") as handle:
+            return entry if file_digest(handle.read()) == entry.digest else None
+    except OSError:
+        return None
 
 
 # -- edits for code actions ---------------------------------------------------------------------
