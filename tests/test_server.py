@@ -296,6 +296,46 @@ def test_a_notebook_document_gets_diagnostics_per_cell(project: Path) -> None:
             assert found.code == "ML101"
             assert found.range.start == types.Position(line=1, character=40)
 
+            # The noqa action edits the text of the cell itself.
+            actions = await within(
+                client.lsp.text_document_code_action_async(
+                    types.CodeActionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uris[2]),
+                        range=found.range,
+                        context=types.CodeActionContext(diagnostics=[found]),
+                    )
+                )
+            )
+            assert actions is not None
+            (noqa,) = actions
+            assert isinstance(noqa, types.CodeAction) and noqa.edit and noqa.edit.changes
+            assert text_after(cells[2][1], list(noqa.edit.changes[uris[2]])).endswith(
+                "json={})  # noqa: ML101"
+            )
+
+            # The cell edited clean: its diagnostics are emptied.
+            clean = cells[2][1].replace("json={}", "params={}")
+            client.lsp.notebook_document_did_change(
+                types.DidChangeNotebookDocumentParams(
+                    notebook_document=types.VersionedNotebookDocumentIdentifier(
+                        uri=notebook, version=2
+                    ),
+                    change=types.NotebookDocumentChangeEvent(
+                        cells=types.NotebookDocumentCellChanges(
+                            text_content=[
+                                types.NotebookDocumentCellContentChanges(
+                                    document=types.VersionedTextDocumentIdentifier(
+                                        uri=uris[2], version=2
+                                    ),
+                                    changes=[types.TextDocumentContentChangeWholeDocument(clean)],
+                                )
+                            ]
+                        )
+                    ),
+                )
+            )
+            assert await client.diagnostics(uris[2]) == []
+
     run(session)
 
 
