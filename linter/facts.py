@@ -171,6 +171,9 @@ class RetryPolicy:
     method_paths: tuple[str, ...] = ()
     any_method_paths: tuple[str, ...] = ()
     known: bool = True
+    # The methods are the default of this Retry subclass, set by its DEFAULT_ALLOWED_METHODS:
+    # urllib3 1.26 reads it at construction, 2.x keeps the base class's default.
+    only_urllib3_126: str | None = None
 
 
 @dataclass(frozen=True)

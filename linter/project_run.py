@@ -235,7 +235,7 @@ class _Schedule:
         cls = summary.classes.get(name)
         if cls is None:
             return False
-        if cls.methods or cls.client or cls.constants:
+        if cls.methods or cls.client or cls.constants or cls.retry:
             return True
         return any(self._shape_offers(shape, seen) for shape in cls.attributes.values())
 

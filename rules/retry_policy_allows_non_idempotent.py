@@ -18,7 +18,8 @@ class RetryPolicyAllowsNonIdempotent(Rule):
     received:
     - urllib3 `Retry(...)` from any import path (`urllib3.Retry`, `urllib3.util.Retry`,
       `urllib3.util.retry.Retry`, `requests.adapters.Retry`,
-      `requests.packages.urllib3.util.retry.Retry`, subclasses defined in the same file)
+      `requests.packages.urllib3.util.retry.Retry`, subclasses in the same file or in
+      another module of the project)
       whose `allowed_methods` (or 1.26's `method_whitelist`) is falsy (`None`, `False`,
       empty: every method) or contains `"POST"` or `"PATCH"` as urllib3 compares them (upper
       case, as written; literals, `DEFAULT_ALLOWED_METHODS | {...}`, `.union(...)`). Not
@@ -31,6 +32,12 @@ class RetryPolicyAllowsNonIdempotent(Rule):
       `retry_all_server_errors` is on, the default, or `statuses` go beyond 413/429/503),
       listed `exceptions` other than connection-establishment ones (for every method), or an
       `evaluate_response_callback` (for every method). `attempts=1` retries nothing.
+
+    A subclass whose `__init__` passes `allowed_methods` to the base class (or
+    `setdefault`s it in its keyword arguments) changes the default in every urllib3 version.
+    One that only overrides the class attribute `DEFAULT_ALLOWED_METHODS` changes it in
+    urllib3 1.26, which reads it from `self` at construction, but not in 2.x, whose default
+    argument is bound to the base class's set: the message says so.
 
     Connect errors are retried by urllib3 whatever the method: they are safe. Errors that
     are neither connect nor read errors (a TLS error after the request was sent) count as
@@ -96,6 +103,16 @@ class RetryPolicyAllowsNonIdempotent(Rule):
         "    pass\n"
         "MyRetry(method_whitelist=False)\n",
         "from aiohttp_retry import RetryClient\nRetryClient()\n",
+        "from urllib3.util.retry import Retry\n"
+        "class RetryAll(Retry):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        kwargs.setdefault('allowed_methods', None)\n"
+        "        super().__init__(**kwargs)\n"
+        "RetryAll(total=5)\n",
+        "from urllib3.util.retry import Retry\n"
+        "class LegacyRetry(Retry):\n"
+        "    DEFAULT_ALLOWED_METHODS = frozenset({'GET', 'POST'})\n"
+        "LegacyRetry(total=5)\n",
         "from aiohttp_retry import ExponentialRetry\nExponentialRetry(attempts=5)\n",
         "import aiohttp\nfrom aiohttp_retry import ExponentialRetry\n"
         "ExponentialRetry(methods={'GET'}, exceptions={aiohttp.ClientError})\n",
@@ -117,9 +134,15 @@ class RetryPolicyAllowsNonIdempotent(Rule):
         methods = " and ".join(resent)
         every = " (every method is allowed)" if policy.status_methods is None else ""
         paths = ", ".join((*policy.method_paths, *policy.any_method_paths))
+        legacy = ""
+        if policy.only_urllib3_126:
+            legacy = (
+                f" (with urllib3 1.26 only: {policy.only_urllib3_126}.DEFAULT_ALLOWED_METHODS "
+                "sets the default there, urllib3 2.x keeps the base class's)"
+            )
         yield Finding(
             policy.span,
             f"{policy.name}(...) can re-send {methods} after the server received "
             f"{'it' if len(resent) == 1 else 'them'}"
-            f"{every}: {paths}",
+            f"{every}{legacy}: {paths}",
         )

@@ -38,6 +38,9 @@ REACHED: set[Finding] = {
     ("src/billing/payments.py", 54, "ML201"),  # a wrapper of the same package
     ("src/billing/payments.py", 64, "ML301"),  # a read-modify-write through two wrappers
     ("src/shop/client/orders.py", 53, "ML201"),  # a retry inside another module's wrapper
+    ("src/billing/transport.py", 16, "ML203"),  # a Retry subclass of another module
+    ("src/billing/transport.py", 17, "ML203"),  # a subclass of that subclass, three modules
+    ("src/billing/transport.py", 31, "ML203"),  # DEFAULT_ALLOWED_METHODS: urllib3 1.26 only
 }
 SAME_MODULE: Finding = ("src/shop/session.py", 16, "ML102")
 WRAPPER_CALLER: Finding = ("src/billing/invoices.py", 14, "ML201")  # post_json of _http.py
@@ -128,6 +131,17 @@ def test_the_look_alike_modules_stay_clean(shop: Path) -> None:
         assert not {f for f in result if f[0] == f"src/shop/{name}"}, name
     users = {line for name, line, _ in result if name == "src/shop/client/users.py"}
     assert not users & set(range(14, 23))  # UsersClient.user and .lookup
+
+
+def test_a_retry_subclass_of_another_module_says_which_urllib3_it_applies_to(shop: Path) -> None:
+    report = lint_paths([str(shop / "src")], Config(root=shop, cross_module=True))
+    messages = {d.line: d.message for d in report.diagnostics if d.path.endswith("transport.py")}
+    # RetryEverything's __init__ sets allowed_methods: every urllib3; BillingRetry inherits it.
+    assert "every method is allowed" in messages[16] and "1.26" not in messages[16]
+    assert "every method is allowed" in messages[17]
+    # LegacyRetry only overrides DEFAULT_ALLOWED_METHODS, which urllib3 2.x does not read.
+    assert "with urllib3 1.26 only: LegacyRetry.DEFAULT_ALLOWED_METHODS" in messages[31]
+    assert "can re-send POST after" in messages[31]
 
 
 # --- cross-module = false ------------------------------------------------------------------------

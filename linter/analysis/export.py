@@ -54,6 +54,7 @@ class Exporter:
         self.wrappers = wrappers
         self.scopes_of = scopes_of
         self.functions: dict[str, FunctionShape] = {}
+        self._retry_shapes: dict[int, tuple[str, ...]] | None = None
 
     def summary(self) -> ModuleSummary:
         for summary in self.wrappers.summaries():
@@ -163,9 +164,17 @@ class Exporter:
         library = resolver.client_base(cls)
         if library is not None:
             client = (library.type, library.display)
-        if not (methods or attributes or constants or client):
+        retry = self._retry_shape(cls)
+        if not (methods or attributes or constants or client or retry):
             return None
-        return ClassShape(cls.name, methods, attributes, client, constants)
+        return ClassShape(cls.name, methods, attributes, client, constants, retry)
+
+    def _retry_shape(self, cls: ClassInfo) -> tuple[str, ...] | None:
+        if self.analysis is None:
+            return None
+        if self._retry_shapes is None:
+            self._retry_shapes = self.analysis.retry_shapes()
+        return self._retry_shapes.get(id(cls.node))
 
     def _names(self) -> dict[str, ValueShape]:
         names: dict[str, ValueShape] = {}

@@ -34,6 +34,16 @@ class ProjectView:
         self.package = package
         self.used: set[str] = set()
         self._prefixes = {m.rsplit(".", i)[0] for m in index for i in range(m.count(".") + 1)}
+        self._retry_classes: bool | None = None
+
+    @property
+    def has_retry_classes(self) -> bool:
+        """Some module it sees defines a urllib3 Retry subclass."""
+        if self._retry_classes is None:
+            self._retry_classes = any(
+                cls.retry is not None for s in self.index.values() for cls in s.classes.values()
+            )
+        return self._retry_classes
 
     def absolute(self, qualname: str) -> str | None:
         """`..x.y` in this module: the absolute name; an absolute name as it is."""

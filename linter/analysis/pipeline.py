@@ -302,6 +302,7 @@ def analyse(
                 method_paths=p.method_paths,
                 any_method_paths=p.any_method_paths,
                 known=p.known,
+                only_urllib3_126=p.only_urllib3_126,
             )
             for p in policies
         ),

@@ -94,6 +94,9 @@ class ClassShape:
     attributes: dict[str, ValueShape] = field(default_factory=dict)
     client: tuple[str, str] | None = None  # the library client type it derives from
     constants: dict[str, str] = field(default_factory=dict)
+    # A urllib3 Retry subclass: what it does to the default allowed_methods
+    # (`retry.model.RetryDefault.shape`).
+    retry: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,4 +190,5 @@ def _class(raw: dict[str, Any]) -> ClassShape:
         attributes={k: tuple(v) for k, v in raw["attributes"].items()},
         client=(client[0], client[1]) if client else None,
         constants=dict(raw["constants"]),
+        retry=tuple(raw["retry"]) if raw.get("retry") else None,
     )

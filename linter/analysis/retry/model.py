@@ -131,6 +131,47 @@ class RawPolicy:
     method_paths: tuple[str, ...] = ()
     any_method_paths: tuple[str, ...] = ()
     known: bool = True
+    # The methods come from a subclass's DEFAULT_ALLOWED_METHODS: urllib3 1.26 only.
+    only_urllib3_126: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryDefault:
+    """What a urllib3 `Retry` subclass does to the default `allowed_methods` of its
+    constructor. `changed` false: nothing (a plain subclass). Otherwise the new default is
+    `node` (an expression read in `scope`), or for a subclass of another module, `methods`
+    (None: every method) when `known`. `only_126` names the subclass whose
+    `DEFAULT_ALLOWED_METHODS` makes the change, which urllib3 1.26 reads and 2.x does not."""
+
+    changed: bool = True
+    node: cst.BaseExpression | None = None
+    scope: object = None  # the Scope `node` is read in
+    methods: frozenset[str] | None = None
+    known: bool = True
+    only_126: str | None = None
+
+    def shape(self, methods: frozenset[str] | None, known: bool) -> tuple[str, ...]:
+        """For a module summary: ("urllib3",) for a plain subclass, else ("urllib3",
+        version, "every" | "methods" | "unknown", *methods)."""
+        if not self.changed:
+            return ("urllib3",)
+        version = f"1.26:{self.only_126}" if self.only_126 else "all"
+        if not known:
+            return ("urllib3", version, "unknown")
+        if methods is None:
+            return ("urllib3", version, "every")
+        return ("urllib3", version, "methods", *sorted(methods))
+
+    @classmethod
+    def from_shape(cls, shape: tuple[str, ...]) -> RetryDefault:
+        if len(shape) < 3:
+            return cls(changed=False)
+        version, kind = shape[1], shape[2]
+        only = version.partition(":")[2] if version.startswith("1.26:") else None
+        if kind == "unknown":
+            return cls(known=False, only_126=only)
+        methods = None if kind == "every" else frozenset(shape[3:])
+        return cls(methods=methods, only_126=only)
 
 
 @dataclass

@@ -13,10 +13,12 @@ from methodlint.analysis.retry.model import (
     URLLIB3_RETRY,
     PolicyToken,
     RawPolicy,
+    RetryDefault,
     Unreadable,
     int_literal,
 )
-from methodlint.analysis.scopes import Scope
+from methodlint.analysis.scopes import ClassInfo, Scope
+from methodlint.analysis.values import ForeignClass
 
 
 class RetryPolicies(LoopScopes):
@@ -39,6 +41,10 @@ class RetryPolicies(LoopScopes):
             if local is not None and id(local) in subclasses:
                 default = subclasses[id(local)]
                 policies.append(self._urllib3(call, site.scope, display, default, tokens))
+                continue
+            foreign = self._foreign_retry(call.func, site.scope)
+            if foreign is not None:
+                policies.append(self._urllib3(call, site.scope, display, foreign, tokens))
                 continue
             if name is None or not name.startswith("aiohttp_retry"):
                 continue
@@ -72,9 +78,10 @@ class RetryPolicies(LoopScopes):
         cls = found[1][0].cls
         return cls.node if cls is not None else None
 
-    def _retry_subclasses(self) -> dict[int, cst.BaseExpression | None]:
-        """Same-file subclasses of urllib3's Retry, with their DEFAULT_ALLOWED_METHODS."""
-        found: dict[int, cst.BaseExpression | None] = {}
+    def _retry_subclasses(self) -> dict[int, RetryDefault | None]:
+        """Same-file subclasses of urllib3's Retry (or of a project module's subclass), with
+        what they change in the default `allowed_methods` (None: nothing)."""
+        found: dict[int, RetryDefault | None] = {}
         changed = True
         while changed:
             changed = False
@@ -84,22 +91,87 @@ class RetryPolicies(LoopScopes):
                 for base in cls.node.bases:
                     name = self.qualname(base.value, cls.outer)
                     local = self._local_class(base.value, cls.outer)
+                    foreign = self._foreign_retry(base.value, cls.outer)
                     inherited = local is not None and id(local) in found
-                    if name in URLLIB3_RETRY or inherited:
-                        default = found.get(id(local)) if inherited and local else None
-                        for binding_list in (
-                            cls.scope.bindings.get("DEFAULT_ALLOWED_METHODS", []),
-                            cls.scope.bindings.get("DEFAULT_METHOD_WHITELIST", []),
-                        ):
-                            for binding in binding_list:
-                                if binding.kind == "assign" and isinstance(
-                                    binding.node, cst.BaseExpression
-                                ):
-                                    default = binding.node
-                        found[id(cls.node)] = default
-                        changed = True
-                        break
+                    if name not in URLLIB3_RETRY and not inherited and foreign is None:
+                        continue
+                    default = found.get(id(local)) if inherited and local else None
+                    if foreign is not None and foreign.changed:
+                        default = foreign
+                    default = self._own_default(cls, default)
+                    found[id(cls.node)] = default
+                    changed = True
+                    break
         return found
+
+    def _own_default(self, cls: ClassInfo, inherited: RetryDefault | None) -> RetryDefault | None:
+        """What a subclass's own body changes: `DEFAULT_ALLOWED_METHODS = ...` (urllib3 1.26
+        reads it from `self` at construction; 2.x binds the default argument to the base
+        class's set), or an `__init__` that passes or `setdefault`s `allowed_methods` (every
+        urllib3 version)."""
+        default = inherited
+        for attribute in ("DEFAULT_ALLOWED_METHODS", "DEFAULT_METHOD_WHITELIST"):
+            for binding in cls.scope.bindings.get(attribute, []):
+                if binding.kind == "assign" and isinstance(binding.node, cst.BaseExpression):
+                    default = RetryDefault(node=binding.node, scope=cls.scope, only_126=cls.name)
+        init = cls.methods.get("__init__")
+        if init is None or init.inner is None or not isinstance(init.node, cst.FunctionDef):
+            return default
+        for site in self.visitor.calls:
+            if site.scope is not init.inner:
+                continue
+            value = self._init_allowed(site.node, init.inner)
+            if value is not None:
+                node = self._parameter_default(value, init.node)
+                default = RetryDefault(node=node, scope=init.inner)
+        return default
+
+    def _init_allowed(self, call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+        """In a subclass's `__init__`: the `allowed_methods` it passes to the base class
+        (`super().__init__(allowed_methods=...)`, `Retry.__init__(self, allowed_methods=...)`)
+        or sets as a default (`kwargs.setdefault("allowed_methods", ...)`)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        if func.attr.value == "__init__":
+            for keyword in ("allowed_methods", "method_whitelist"):
+                arg = self._kwarg(call, keyword)
+                if arg is not None:
+                    return arg.value
+            return None
+        if func.attr.value == "setdefault" and len(call.args) == 2:
+            key = call.args[0].value
+            if isinstance(key, cst.SimpleString) and key.evaluated_value in (
+                "allowed_methods",
+                "method_whitelist",
+            ):
+                return call.args[1].value
+        return None
+
+    @staticmethod
+    def _parameter_default(
+        value: cst.BaseExpression, function: cst.FunctionDef
+    ) -> cst.BaseExpression:
+        """`allowed_methods=allowed_methods` of a parameter: the parameter's default."""
+        if isinstance(value, cst.Name):
+            params = function.params
+            for param in (*params.params, *params.kwonly_params):
+                if param.name.value == value.value and param.default is not None:
+                    return param.default
+        return value
+
+    def _foreign_retry(self, node: cst.BaseExpression, scope: Scope) -> RetryDefault | None:
+        """A Retry subclass of another project module, as its summary describes it."""
+        project = self.resolver.project
+        if project is None or not project.has_retry_classes:
+            return None
+        value = self.resolver.value(node, scope)
+        if not isinstance(value, ForeignClass):
+            return None
+        shape = project.class_shape(value)
+        if shape is None or shape.retry is None:
+            return None
+        return RetryDefault.from_shape(shape.retry)
 
     def _methods_value(
         self,
@@ -162,18 +234,20 @@ class RetryPolicies(LoopScopes):
         call: cst.Call,
         scope: Scope,
         display: str,
-        default: cst.BaseExpression | None,
+        default: RetryDefault | None,
         tokens: list[PolicyToken],
     ) -> RawPolicy:
         found: list[tuple[str, cst.BaseString, bool]] = []
         allowed = self._kwarg(call, "allowed_methods") or self._kwarg(call, "method_whitelist")
         known = not any(a.star for a in call.args)
         methods: frozenset[str] | None = URLLIB3_DEFAULT_ALLOWED
+        only_126 = None
         try:
             if allowed is not None:
                 methods = self._methods_value(allowed.value, scope, found)
-            elif default is not None:
-                methods = self._methods_value(default, scope, found, constant=True)
+            elif default is not None and default.changed:
+                methods = self._default_methods(default, found)
+                only_126 = default.only_126
         except Unreadable:
             return RawPolicy("urllib3", display, call, frozenset(), known=False)
         finally:
@@ -183,7 +257,7 @@ class RetryPolicies(LoopScopes):
                 )
         total = self._kwarg(call, "total", 0)
         if total is not None and int_literal(total.value) == 0:
-            return RawPolicy("urllib3", display, call, methods)
+            return RawPolicy("urllib3", display, call, methods, only_urllib3_126=only_126)
         paths: list[str] = []
         read = self._kwarg(call, "read")
         if read is None or int_literal(read.value) != 0:
@@ -201,7 +275,41 @@ class RetryPolicies(LoopScopes):
             elif not codes <= NOT_PROCESSED:
                 listed = ", ".join(str(c) for c in sorted(codes - NOT_PROCESSED))
                 paths.append(f"status retries ({listed})")
-        return RawPolicy("urllib3", display, call, methods, tuple(paths), known=known)
+        return RawPolicy(
+            "urllib3",
+            display,
+            call,
+            methods,
+            tuple(paths),
+            known=known,
+            only_urllib3_126=only_126,
+        )
+
+    def _default_methods(
+        self, default: RetryDefault, found: list[tuple[str, cst.BaseString, bool]]
+    ) -> frozenset[str] | None:
+        """The default allowed_methods a subclass sets; raises `Unreadable`."""
+        if default.node is not None:
+            assert isinstance(default.scope, Scope)
+            return self._methods_value(default.node, default.scope, found, constant=True)
+        if not default.known:
+            raise Unreadable
+        return default.methods
+
+    def retry_shapes(self) -> dict[int, tuple[str, ...]]:
+        """The module's Retry subclasses (by `id` of the class node) as summaries hold them."""
+        shapes: dict[int, tuple[str, ...]] = {}
+        for key, default in self._retry_subclasses().items():
+            if default is None or not default.changed:
+                shapes[key] = ("urllib3",)
+                continue
+            try:
+                methods = self._default_methods(default, [])
+            except Unreadable:
+                shapes[key] = default.shape(None, known=False)
+                continue
+            shapes[key] = default.shape(methods, known=True)
+        return shapes
 
     def _aiohttp_retry(
         self,
