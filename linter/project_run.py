@@ -128,20 +128,69 @@ class _Schedule:
                     nodes[member].cycle = len(self.cycles)
                 self.cycles.append(cycle)
 
+    def _seen(self, node: _Node, with_peers: bool = False) -> dict[str, _Node]:
+        """The modules whose summaries a module is checked with: those it imports (and its
+        import cycle's, in a later round), and what their summaries point at in other
+        modules (a re-exported wrapper, an inherited method), transitively."""
+        seen: dict[str, _Node] = {}
+        pending: list[str] = []
+        for other in (self.nodes[i] for i in node.deps + (node.peers if with_peers else [])):
+            if other.file.module is not None:
+                seen[other.file.module] = other
+                if other.digest:
+                    assert other.summary is not None
+                    pending.extend(referenced_modules(other.summary))
+        while pending:
+            module = pending.pop()
+            found = self.by_module.get(module)
+            if module in seen or found is None or found is node:
+                continue
+            seen[module] = found
+            if found.digest:
+                assert found.summary is not None
+                pending.extend(referenced_modules(found.summary))
+        return seen
+
     def _dependency_digests(self, node: _Node) -> dict[str, str]:
+        """What a module's result depends on: the summaries of the modules it imports,
+        and of those its analysis looked at (a re-exported wrapper's own module)."""
         found = {}
         for index in node.deps:
             other = self.nodes[index]
             if other.file.module is not None:
                 found[other.file.module] = other.digest
+        used = node.outcome.used if node.outcome is not None else frozenset()
+        for module in sorted(used - found.keys()):
+            other = self.by_module.get(module)
+            if other is None or other is node:
+                continue
+            # Its import cycle's members count through the cycle's freshness.
+            if node.cycle < 0 or other.cycle != node.cycle:
+                found[module] = other.digest
         return found
+
+    def _dependencies_unchanged(self, node: _Node, stored: object) -> bool:
+        """The summaries a cached result was computed with are those of now: every module
+        it recorded (`_dependency_digests`) has the same digest, and it records every module
+        it imports."""
+        if not isinstance(stored, dict):
+            return False
+        for index in node.deps:
+            module = self.nodes[index].file.module
+            if module is not None and module not in stored:
+                return False
+        for module, digest in stored.items():
+            other = self.by_module.get(module)
+            if other is None or other.digest != digest:
+                return False
+        return True
 
     def _cached(self, node: _Node) -> _Outcome | None:
         """The cached outcome of a module, when nothing it was checked with has changed."""
         entry = node.entry
         if not node.fresh or entry is None or entry.project is None:
             return None
-        if entry.project.get("deps") != self._dependency_digests(node):
+        if not self._dependencies_unchanged(node, entry.project.get("deps")):
             return None
         if node.cycle >= 0 and not self.cycles[node.cycle].fresh:
             return None  # a module of its import cycle changed
@@ -359,29 +408,18 @@ class _Schedule:
     def job(self, index: int) -> _Job:
         node = self.nodes[index]
         with_peers = bool(node.rounds)
-        sources = node.deps + (node.peers if with_peers else [])
         summaries: dict[str, ModuleSummary] = {}
-        for other in (self.nodes[i] for i in sources):
-            if other.file.module is not None and other.digest:
+        for module, other in self._seen(node, with_peers).items():
+            if other.digest:
                 assert other.summary is not None
-                summaries[other.file.module] = other.summary
-        # What those summaries point at in other modules (an inherited wrapper method).
-        pending = [m for s in list(summaries.values()) for m in referenced_modules(s)]
-        while pending:
-            module = pending.pop()
-            found = self.by_module.get(module)
-            if module in summaries or found is None or not found.digest:
-                continue
-            assert found.summary is not None
-            summaries[module] = found.summary
-            pending.extend(referenced_modules(found.summary))
+                summaries[module] = other.summary
         digest = None
         entry = node.entry
         if (
             entry is not None
             and entry.project is not None
             and not with_peers
-            and entry.project.get("deps") == self._dependency_digests(node)
+            and self._dependencies_unchanged(node, entry.project.get("deps"))
         ):
             digest = entry.digest  # unchanged content: the cached result stands
         return _Job(

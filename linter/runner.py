@@ -104,10 +104,12 @@ class _Outcome:
     # Seconds in the pre-filter (reading, hashing and the screen before LibCST included), the
     # parser and the rest.
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    # In a project run: the summary the module offers the others.
+    # In a project run: the summary the module offers the others, and the modules whose
+    # summaries its analysis looked at (a cached result depends on those).
     summary: ModuleSummary | None = None
     # Why the file was not read (not a regular file): it is skipped with this message.
     skipped: str | None = None
+    used: frozenset[str] = frozenset()
 
 
 # -- the work on one file (in a worker) ---------------------------------------------------------
@@ -154,7 +156,15 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
         view = ProjectView(job.index, job.module, job.package)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
         seconds = _phases(linter, before, started, filtered)
-        return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds, summary=summary)
+        return _Outcome(
+            diagnostics,
+            size,
+            mtime_ns,
+            digest,
+            seconds=seconds,
+            summary=summary,
+            used=frozenset(view.used),
+        )
     if not linter.prefilter(data):
         return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
     filtered = time.perf_counter()

@@ -66,7 +66,39 @@ class Exporter:
                 if shape is not None:
                     classes[cls.name] = shape
         names = self._names()
-        return ModuleSummary(self.module, names, self.functions, classes)
+        for name, shape in self._star_names().items():
+            names.setdefault(name, shape)
+        return ModuleSummary(self.module, names, self.functions, classes, self._exports())
+
+    def _star_names(self) -> dict[str, ValueShape]:
+        """What `from m import *` of project modules binds here, and so re-exports."""
+        project = self.resolver.project
+        found: dict[str, ValueShape] = {}
+        if project is None:
+            return found
+        bound = self.resolver.visitor.module_scope.bindings
+        for star in self.resolver.visitor.star_imports:
+            module = project.absolute(star)
+            summary = project.summary(module) if module is not None else None
+            if summary is None:
+                continue
+            for name in (*summary.names, *summary.functions, *summary.classes):
+                if name in bound or not summary.exports_name(name):
+                    continue
+                shape = self._value(project.resolve(f"{module}.{name}"))
+                if shape is not None:
+                    found[name] = shape
+        return found
+
+    def _exports(self) -> tuple[str, ...] | None:
+        """`__all__`, when the module binds it once to a literal list or tuple of names."""
+        bindings = self.resolver.visitor.module_scope.bindings.get("__all__", [])
+        if len(bindings) != 1 or not isinstance(bindings[0].node, (cst.List, cst.Tuple)):
+            return None
+        names = [literal_text(e.value) for e in bindings[0].node.elements]
+        if any(n is None for n in names):
+            return None
+        return tuple(sorted(n for n in names if n is not None))
 
     # -- wrappers ---------------------------------------------------------------------------
 

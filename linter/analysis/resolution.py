@@ -146,6 +146,19 @@ class NameResolution:
                 return Ref(canonical(library + qualname[len(alias) :]), qualname)
         return Ref(canonical(qualname), qualname)
 
+    def star_imported(self, name: str) -> Value:
+        """A name no statement of the module binds, from a project module it imports with
+        `from m import *`: one that `m.__all__` lists, or any public name without it."""
+        if self.project is None or not self.visitor.star_imports:
+            return None
+        for star in reversed(self.visitor.star_imports):  # the last import wins
+            module = self.project.absolute(star)
+            summary = self.project.summary(module) if module is not None else None
+            if summary is None or not summary.exports_name(name):
+                continue
+            return self.project.resolve(f"{module}.{name}")
+        return None
+
     def binding_scope(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
         """The scope whose bindings of `name` a use in `scope` sees, as Python scoping does."""
         current: Scope | None = scope
@@ -164,7 +177,7 @@ class NameResolution:
     def lookup(self, name: str, scope: Scope, at: int | None = None) -> Value:
         found = self.binding_scope(name, scope)
         if found is None:
-            return None
+            return self.star_imported(name)
         _, bindings = found
         if at is not None and len(bindings) > 1:
             bindings = self._visible(bindings, at)

@@ -163,6 +163,8 @@ class ScopeVisitor(cst.CSTVisitor):
         self.conditional_expressions: list[cst.IfExp] = []
         self.functions: list[Binding] = []
         self.imported: set[str] = set()
+        # `from m import *` at module level: the modules, relative ones with their dots.
+        self.star_imports: list[str] = []
         self._conditional = [0]
         self._with_targets: list[list[Binding]] = []
         self.block: Block | None = None
@@ -391,6 +393,9 @@ class ScopeVisitor(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
+            if self.scope is self.module_scope:
+                module = get_full_name_for_node(node.module) if node.module is not None else ""
+                self.star_imports.append("." * len(node.relative) + (module or ""))
             return
         module = get_full_name_for_node(node.module) if node.module is not None else None
         relative = bool(node.relative)

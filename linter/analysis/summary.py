@@ -105,10 +105,17 @@ class ModuleSummary:
     names: dict[str, ValueShape] = field(default_factory=dict)
     functions: dict[str, FunctionShape] = field(default_factory=dict)
     classes: dict[str, ClassShape] = field(default_factory=dict)
+    # `__all__` as a literal list of names; None when the module has none (or not literal).
+    exports: tuple[str, ...] | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.names or self.functions or self.classes)
+
+    def exports_name(self, name: str) -> bool:
+        """`from module import *` binds `name` to something the summary holds."""
+        listed = name in self.exports if self.exports is not None else not name.startswith("_")
+        return listed and (name in self.names or name in self.functions or name in self.classes)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=sorted)
@@ -124,6 +131,7 @@ class ModuleSummary:
             names={k: tuple(v) for k, v in raw["names"].items()},
             functions={k: _function(v) for k, v in raw["functions"].items()},
             classes={k: _class(v) for k, v in raw["classes"].items()},
+            exports=tuple(raw["exports"]) if raw.get("exports") is not None else None,
         )
 
 
