@@ -161,12 +161,12 @@ class _Schedule:
                 found[other.file.module] = other.digest
         used = node.outcome.used if node.outcome is not None else frozenset()
         for module in sorted(used - found.keys()):
-            other = self.by_module.get(module)
-            if other is None or other is node:
+            seen = self.by_module.get(module)
+            if seen is None or seen is node:
                 continue
             # Its import cycle's members count through the cycle's freshness.
-            if node.cycle < 0 or other.cycle != node.cycle:
-                found[module] = other.digest
+            if node.cycle < 0 or seen.cycle != node.cycle:
+                found[module] = seen.digest
         return found
 
     def _dependencies_unchanged(self, node: _Node, stored: object) -> bool:

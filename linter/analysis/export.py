@@ -66,8 +66,8 @@ class Exporter:
                 if shape is not None:
                     classes[cls.name] = shape
         names = self._names()
-        for name, shape in self._star_names().items():
-            names.setdefault(name, shape)
+        for name, star_shape in self._star_names().items():
+            names.setdefault(name, star_shape)
         return ModuleSummary(self.module, names, self.functions, classes, self._exports())
 
     def _star_names(self) -> dict[str, ValueShape]:
