@@ -28,6 +28,7 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.engine import EngineSettings, FileLinter
 from methodlint.notebook import is_notebook
 from methodlint.project import ProjectFile, components, discover, scan_imports
+from methodlint.project_screen import imported_words, reexports
 from methodlint.regular_files import read_regular
 from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
 
@@ -247,6 +248,41 @@ class _Schedule:
                     return True
         return False
 
+    def _outside_cycle(self, node: _Node) -> list[tuple[str, tuple[str, ...]]]:
+        return [(m, names) for m, names in node.scan if m not in self._cycle]
+
+    def _offering(self, module: str) -> ModuleSummary | None:
+        """The summary of a project module that offers something, None otherwise."""
+        found = self.by_module.get(module)
+        if found is None or not found.digest:
+            return None
+        return found.summary
+
+    def _uses_offers(self, node: _Node) -> bool:
+        """The module's bytes use what its imports offer (`project_screen`): a call of a
+        wrapper, a client used, a subclass. Called after `_imports_offer` (its cycle)."""
+        words = imported_words(
+            self._outside_cycle(node), self._offering, self._summary_of, self.by_module
+        )
+        if words.unknown:
+            return True
+        try:
+            with open(node.file.path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return True  # the worker says why it cannot be read
+        return words.found_in(data)
+
+    def _reexports(self, node: _Node) -> ModuleSummary | None:
+        if node.file.module is None:
+            return None
+        return reexports(
+            node.file.module,
+            self._outside_cycle(node),
+            self._offering,
+            lambda module: self._offering(module) is not None,
+        )
+
     def _name_offers(self, summary: ModuleSummary, name: str) -> bool:
         if name in summary.functions:
             return True
@@ -316,9 +352,11 @@ class _Schedule:
         cached = self._cached(node)
         if cached is not None:
             return index, cached
-        offered = node.reason or self._imports_offer(node)
+        offered = node.reason or (self._imports_offer(node) and self._uses_offers(node))
         if not offered:
-            return index, _Outcome([])  # nothing to look for: not parsed
+            # Nothing to look for: not parsed. What it imports it re-exports.
+            self.keep(node, self._reexports(node))
+            return index, _Outcome([])
         node.ran = True
         return index, None
 

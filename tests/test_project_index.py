@@ -253,7 +253,8 @@ def test_a_warm_run_re_checks_the_changed_file_and_its_dependents_only(shop: Pat
     # A method constant more in constants.py: it and the modules that import it.
     edit(shop, "src/shop/constants.py", '    DELETE = "DELETE"\n\n\nclass', "\n\nclass")
     _, changed = profiled(shop, *args)
-    importers = {"constants.py", "__init__.py", "api.py", "client/resource.py", "client/orders.py"}
+    # __init__.py and api.py only re-export it: their summaries come from their imports.
+    importers = {"constants.py", "client/resource.py", "client/orders.py"}
     assert changed["files_read"] == len(importers) + 1  # and billing/invoices.py
     _, again = profiled(shop, *args)
     assert again["files_read"] == 0
@@ -330,3 +331,45 @@ def test_a_failure_of_the_index_falls_back_to_single_files(
     report = lint_paths([str(tmp_path / "a.py")], Config(root=tmp_path, cross_module=True), jobs=1)
     assert [d.code for d in report.diagnostics] == ["ML101"]
     assert "the project index failed (RuntimeError: boom)" in capsys.readouterr().err
+
+
+# --- what is parsed ------------------------------------------------------------------------------
+
+
+def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
+    project: Path,
+) -> None:
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "from .http import post_json\n", age=HOUR)
+    write(
+        project,
+        "app/http.py",
+        "import requests\n\n\ndef post_json(url, body):\n"
+        "    return requests.post(url, json=body, timeout=5)\n",
+        age=HOUR,
+    )
+    loop = (
+        "    for attempt in range(3):\n        try:\n            return {call}\n"
+        "        except OSError:\n            pass\n"
+    )
+    # Imports the wrapper for its type hints only: nothing to find, not parsed.
+    write(project, "app/idle.py", "from app.http import post_json\n\n__all__ = ['post_json']\n")
+    # Uses it under another name, through the package's re-export (not parsed itself).
+    write(
+        project,
+        "app/jobs.py",
+        "from app import post_json as send\n\n\ndef run(u, b):\n" + loop.format(call="send(u, b)"),
+        age=HOUR,
+    )
+    write(
+        project,
+        "app/tasks.py",
+        "from app.http import post_json\n\n\ndef run(u, b):\n"
+        + loop.format(call="post_json(u, b)"),
+        age=HOUR,
+    )
+    output, profile = profiled(project, "--no-cache", "app")
+    assert "app/jobs.py:7:20: ML201" in output
+    assert "app/tasks.py:7:20: ML201" in output
+    # http.py, jobs.py and tasks.py; not __init__.py (re-exports) nor idle.py.
+    assert profile["files_parsed"] == 3

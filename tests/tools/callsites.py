@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 
@@ -79,8 +79,10 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
     `cross-module` on): each module after the project modules it imports, with their
     summaries. Import cycles get one round here (the linter gives them a second)."""
     from methodlint.analysis.foreign import ProjectView
+    from methodlint.analysis.summary import ModuleSummary
     from methodlint.project import components, discover, scan_imports
     from methodlint.project_run import _CONSTANT, _summary_dependencies
+    from methodlint.project_screen import imported_words, reexports
 
     paths = sorted(
         os.path.join(root, name)
@@ -92,19 +94,17 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
     files = project.files
     data = [Path(f.path).read_bytes() for f in files]
     by_module = {f.module: i for i, f in enumerate(files) if f.module is not None}
+    scans = [scan_imports(d, f.module, f.is_package) for f, d in zip(files, data, strict=True)]
     deps = [
-        {
-            by_module[m]
-            for m in _summary_dependencies(scan_imports(d, f.module, f.is_package), by_module)
-        }
-        - {i}
-        for i, (f, d) in enumerate(zip(files, data, strict=True))
+        {by_module[m] for m in _summary_dependencies(scan, by_module)} - {i}
+        for i, scan in enumerate(scans)
     ]
     keys = [f.module or f"#{i}" for i, f in enumerate(files)]
     order = components({keys[i]: {keys[d] for d in ds} for i, ds in enumerate(deps)})
     index_of = {k: i for i, k in enumerate(keys)}
     summaries: dict[str, object] = {}
     results: list[tuple[list[Site], str | None]] = []
+    known = cast(dict[str, ModuleSummary], summaries)
     for component in order:
         for key in component:
             i = index_of[key]
@@ -114,8 +114,20 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
                 for d in deps[i]
                 if files[d].module in summaries and files[d].module not in component
             }
-            if not (PREFILTER(data[i]) or _CONSTANT.search(data[i]) or offered):
-                continue
+            own = PREFILTER(data[i]) or _CONSTANT.search(data[i])
+            if not own:
+                # As the linter decides (`project_screen`): parsed when its bytes use what its
+                # imports offer; otherwise its summary is what it re-exports.
+                outside = [(m, n) for m, n in scans[i] if m not in component]
+                words = imported_words(
+                    outside, known.get, lambda m: known.get(m, ModuleSummary(m)), by_module
+                )
+                if not offered or not words.found_in(data[i]):
+                    if f.module is not None and offered:
+                        again = reexports(f.module, outside, known.get, lambda m: m in known)
+                        if again is not None:
+                            summaries[f.module] = again
+                    continue
             view = ProjectView(offered, f.module, f.is_package)  # type: ignore[arg-type]
             results.append(_facts(f.path, data[i], view, summaries))
     return results
