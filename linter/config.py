@@ -97,6 +97,8 @@ class Config:
     precondition_headers: tuple[str, ...] = ()
     retry_decorators: tuple[str, ...] = ()
     http_modules: tuple[tuple[str, str], ...] = ()
+    # Models of installed wrappers: (qualified name, JSON of the checked model).
+    http_wrappers: tuple[tuple[str, str], ...] = ()
     extra_methods: tuple[str, ...] = ()
     idempotent_methods: tuple[str, ...] = ()
     retry_safe_urls: tuple[str, ...] = ()
@@ -298,6 +300,65 @@ def _per_file_ignores(
     )
 
 
+def _http_wrappers(key: str, value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """`{ "pkg.Client" = "requests.Session" }` or `{ "pkg.Client.call" = { method = ...,
+    url = ..., body = [...], headers = ..., parameters = [...] } }` (`analysis.models`)."""
+    import json
+
+    from methodlint.analysis.models import LIBRARY_CLIENTS, MODEL_KEYS, request_api
+    from methodlint.libraries import CLIENT_TYPES
+
+    if not isinstance(value, dict):
+        raise _type_error(key, "a table of wrapper = client type or model", value, where)
+    result = []
+    for name, model in value.items():
+        here = f"{key}[{name!r}]{where}"
+        if not all(part.isidentifier() for part in name.replace(":", ".").split(".")) or (
+            "." not in name and ":" not in name
+        ):
+            raise ConfigError(f"{here}: name a module's class or function (pkg.mod.Name)")
+        if isinstance(model, str):
+            if model not in CLIENT_TYPES:
+                raise ConfigError(
+                    f"{here} must name a client type ({', '.join(sorted(CLIENT_TYPES))}), "
+                    f"not {model!r}" + _suggest(model, list(CLIENT_TYPES))
+                )
+        elif isinstance(model, dict):
+            for field_name, field_value in model.items():
+                if field_name not in MODEL_KEYS:
+                    raise ConfigError(
+                        f"unknown key {field_name!r} in {here}"
+                        + _suggest(field_name, list(MODEL_KEYS))
+                    )
+                if field_name in ("body", "parameters"):
+                    items = field_value if isinstance(field_value, list) else None
+                    if field_name == "body" and isinstance(field_value, dict):
+                        items = list(field_value.values()) + list(field_value)
+                    if items is None or not all(isinstance(i, str) for i in items):
+                        raise _type_error(f"{here}.{field_name}", "a list of names", field_value, "")
+                elif not isinstance(field_value, str):
+                    raise _type_error(f"{here}.{field_name}", "a string", field_value, "")
+            library = model.get("library", "requests")
+            if library not in LIBRARY_CLIENTS and library not in CLIENT_TYPES:
+                raise ConfigError(
+                    f"{here}.library must be one of {', '.join(LIBRARY_CLIENTS)}, not {library!r}"
+                )
+            if "url" not in model and "method" not in model:
+                raise ConfigError(f"{here} needs a method or a url (the parameter's name)")
+            api = request_api(library)
+            body = model.get("body", [])
+            for keyword in body.values() if isinstance(body, dict) else body:
+                if keyword not in api.body_keywords:
+                    raise ConfigError(
+                        f"{here}.body: {keyword!r} is not a body of {library} "
+                        f"({', '.join(api.body_keywords)})"
+                    )
+        else:
+            raise _type_error(here, "a client type or a table", model, "")
+        result.append((name, json.dumps(model, sort_keys=True)))
+    return tuple(result)
+
+
 def _http_modules(key: str, value: object, where: str) -> tuple[tuple[str, str], ...]:
     from methodlint.facts import LIBRARIES
 
@@ -341,6 +402,7 @@ _KEYS = {
     "precondition-headers": _str_list,
     "retry-decorators": _str_list,
     "http-modules": _http_modules,
+    "http-wrappers": _http_wrappers,
     "extra-methods": _methods,
     "idempotent-methods": _methods,
     "retry-safe-urls": _str_list,

@@ -50,6 +50,7 @@ class EngineSettings:
     max_file_size: int
     http_modules: tuple[tuple[str, str], ...] = ()
     extra_modules: tuple[str, ...] = ()
+    http_wrappers: tuple[tuple[str, str], ...] = ()  # `Config.http_wrappers`
     rules: RuleSettings = field(default_factory=RuleSettings)
     retry_decorators: tuple[str, ...] = ()
     # The project index (methodlint.project): configured roots (absolute) and whether it is used.
@@ -70,7 +71,10 @@ class EngineSettings:
             codes=frozenset(r.code for r in rules) | set(UNCHECKED_CODES),
             max_file_size=config.max_file_size,
             http_modules=config.http_modules,
-            extra_modules=tuple(m for m, _ in config.http_modules) + decorator_modules,
+            extra_modules=tuple(m for m, _ in config.http_modules)
+            + decorator_modules
+            + tuple(name.replace(":", ".").split(".")[0] for name, _ in config.http_wrappers),
+            http_wrappers=config.http_wrappers,
             retry_decorators=config.retry_decorators,
             rules=RuleSettings.from_config(config),
             src=tuple(str(root) for root in config.src_roots),
@@ -220,6 +224,12 @@ class FileLinter:
         # In a project run (`project_run.py`): what the file being linted sees of the other
         # modules of the project, and the summary it offers them.
         self.view: ProjectView | None = None
+        # The configured models of installed wrappers (`http-wrappers`), as module summaries.
+        self.models: dict[str, ModuleSummary] = {}
+        if settings.http_wrappers:
+            from methodlint.analysis.models import summaries
+
+            self.models = summaries(settings.http_wrappers)
         self.summary: ModuleSummary | None = None
         # ML901 (opt-in) costs nothing unless selected.
         self.unused_suppressions = (
@@ -281,12 +291,22 @@ class FileLinter:
             found = [d for d in found if d.code in codes]
         return sorted(found, key=Diagnostic.sort_key)
 
+    def _models_view(self) -> ProjectView | None:
+        """Outside a project run: what the file sees of the modelled wrappers."""
+        if not self.models:
+            return None
+        from methodlint.analysis.foreign import ProjectView
+
+        return ProjectView(self.models, None, False)
+
     def lint_in_project(
         self, data: bytes, path: str, view: ProjectView
     ) -> tuple[list[Diagnostic], ModuleSummary | None]:
         """Lint one module of a project run, with what it sees of the other modules; also
         its own summary (None when it could not be analysed). No pre-filter: the run chose
         it because it may make requests or offer something to the modules that import it."""
+        if self.models:
+            view.add(self.models)
         self.view, self.summary = view, None
         try:
             diagnostics = self._lint(data, path)
@@ -432,7 +452,7 @@ class FileLinter:
             path,
             dict(self.settings.http_modules),
             self.settings.retry_decorators,
-            self.view,
+            self.view or self._models_view(),
             tree,
         )
         return self._findings(facts, source, path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,8 +114,12 @@ class _Node:
 class _Schedule:
     """Releases each module once the modules it imports are done (`runner.Schedule`)."""
 
-    def __init__(self, nodes: list[_Node]) -> None:
+    def __init__(
+        self, nodes: list[_Node], models: Mapping[str, ModuleSummary] | None = None
+    ) -> None:
         self.nodes = nodes
+        # Summaries of modelled modules outside the project (`analysis.models`).
+        self.models = models or {}
         self.by_module = {n.file.module: n for n in nodes if n.file.module is not None}
         self._cycle: set[str] = set()
         self.cycles: list[_Cycle] = []
@@ -342,7 +346,7 @@ class _Schedule:
             return None  # of the import cycle being checked: taken as offering
         node = self.by_module.get(module)
         if node is None:
-            return ModuleSummary(module)
+            return self.models.get(module) or ModuleSummary(module)
         if node.summary is None and node.outcome is None:
             return None
         return node.summary or ModuleSummary(module)
@@ -505,7 +509,7 @@ def run_project(
     for node in nodes:
         _read(node, linter, store)
     _link(nodes, project.modules)
-    schedule = _Schedule(nodes)
+    schedule = _Schedule(nodes, linter.models)
     jobs = [_Job(n.file.path, n.display) for n in nodes]
     dispatcher = _Dispatcher(jobs, settings, workers, store is not None, linter, schedule)
     dispatcher.run()

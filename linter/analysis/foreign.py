@@ -36,6 +36,15 @@ class ProjectView:
         self._prefixes = {m.rsplit(".", i)[0] for m in index for i in range(m.count(".") + 1)}
         self._retry_classes: bool | None = None
 
+    def add(self, summaries: Mapping[str, ModuleSummary]) -> None:
+        """Modules outside the project the module sees too (`analysis.models`); the
+        project's own modules of the same name win."""
+        self.index = {**summaries, **self.index}
+        self._prefixes |= {
+            m.rsplit(".", i)[0] for m in summaries for i in range(m.count(".") + 1)
+        }
+        self._retry_classes = None
+
     @property
     def has_retry_classes(self) -> bool:
         """Some module it sees defines a urllib3 Retry subclass."""
