@@ -335,7 +335,9 @@ def _http_wrappers(key: str, value: object, where: str) -> tuple[tuple[str, str]
                     if field_name == "body" and isinstance(field_value, dict):
                         items = list(field_value.values()) + list(field_value)
                     if items is None or not all(isinstance(i, str) for i in items):
-                        raise _type_error(f"{here}.{field_name}", "a list of names", field_value, "")
+                        raise _type_error(
+                            f"{here}.{field_name}", "a list of names", field_value, ""
+                        )
                 elif not isinstance(field_value, str):
                     raise _type_error(f"{here}.{field_name}", "a string", field_value, "")
             library = model.get("library", "requests")

@@ -4,6 +4,9 @@ headers, resolve like the project's own wrappers, in single-file and project run
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -12,6 +15,11 @@ from helpers import write
 
 from methodlint import Config, lint_paths, lint_source
 from methodlint.config import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 SLACK = {
     "method": "http_verb",
@@ -130,3 +138,12 @@ def test_models_work_in_a_project_run(tmp_path: Path) -> None:
 def test_a_wrong_model_is_a_configuration_error(value: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Config.from_mapping({"http-wrappers": value})
+
+
+def test_the_readme_models_are_a_valid_configuration() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "http-wrappers]" in b)
+    table = tomllib.loads(block)["tool"]["methodlint"]
+    cfg = Config.from_mapping(table)
+    assert {name for name, _ in cfg.http_wrappers} == set(WRAPPERS)
+    assert json.loads(dict(cfg.http_wrappers)["slack_sdk.WebClient.api_call"]) == SLACK

@@ -40,9 +40,7 @@ class ProjectView:
         """Modules outside the project the module sees too (`analysis.models`); the
         project's own modules of the same name win."""
         self.index = {**summaries, **self.index}
-        self._prefixes |= {
-            m.rsplit(".", i)[0] for m in summaries for i in range(m.count(".") + 1)
-        }
+        self._prefixes |= {m.rsplit(".", i)[0] for m in summaries for i in range(m.count(".") + 1)}
         self._retry_classes = None
 
     @property
