@@ -81,7 +81,7 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
     from methodlint.analysis.foreign import ProjectView
     from methodlint.analysis.summary import ModuleSummary
     from methodlint.project import components, discover, scan_imports
-    from methodlint.project_run import _CONSTANT, _summary_dependencies
+    from methodlint.project_run import _CONSTANT, summary_dependencies
     from methodlint.project_screen import imported_words, reexports
 
     paths = sorted(
@@ -96,7 +96,7 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
     by_module = {f.module: i for i, f in enumerate(files) if f.module is not None}
     scans = [scan_imports(d, f.module, f.is_package) for f, d in zip(files, data, strict=True)]
     deps = [
-        {by_module[m] for m in _summary_dependencies(scan, by_module)} - {i}
+        {by_module[m] for m in summary_dependencies(scan, by_module)} - {i}
         for i, scan in enumerate(scans)
     ]
     keys = [f.module or f"#{i}" for i, f in enumerate(files)]
