@@ -31,6 +31,7 @@ from methodlint.tokens import tokens as source_tokens
 if TYPE_CHECKING:
     from methodlint.analysis.foreign import ProjectView
     from methodlint.analysis.summary import ModuleSummary
+    from methodlint.rules.invalid_suppression import InvalidSuppression
 
 REPORT_URL = "https://github.com/methodlint/methodlint/issues"
 
@@ -231,6 +232,11 @@ class FileLinter:
 
             self.models = summaries(settings.http_wrappers)
         self.summary: ModuleSummary | None = None
+        self.invalid_suppression: InvalidSuppression | None = None
+        if suppress.INVALID_SUPPRESSION in settings.codes:
+            from methodlint.rules.invalid_suppression import InvalidSuppression
+
+            self.invalid_suppression = InvalidSuppression(settings.rules)
         # ML901 (opt-in) costs nothing unless selected.
         self.unused_suppressions = (
             suppress.UnusedSuppressions(settings.codes, settings.rules)
@@ -344,9 +350,15 @@ class FileLinter:
         return _with_line_text(found, source) if found else found
 
     def _check(self, data: bytes, source: str, path: str) -> list[Diagnostic]:
-        """Lint decoded source: screens, then the analysis, every failure a diagnostic."""
-        if suppress.SKIP_FILE.search(data) and suppress.skips_file(source):
+        """Lint decoded source, less what `# methodlint: skip-file[...]` skips."""
+        skipped = suppress.skipped_codes(source) if suppress.SKIP_FILE.search(data) else None
+        if skipped == frozenset():
             return []
+        found = self._check_all(data, source, path)
+        return [d for d in found if d.code not in skipped] if skipped else found
+
+    def _check_all(self, data: bytes, source: str, path: str) -> list[Diagnostic]:
+        """Lint decoded source: screens, then the analysis, every failure a diagnostic."""
         if _too_deep(data, source):
             return self.file_diagnostic(
                 "ML003",
@@ -459,12 +471,15 @@ class FileLinter:
 
     def _findings(self, facts: FileFacts, source: str, path: str) -> list[Diagnostic]:
         """The rules' findings on a file's facts, less those its comments suppress."""
+        # ML902 reads the comments only when the text may hold a suppression.
+        invalid = self.invalid_suppression is not None and _may_suppress(source)
         if (
             not facts.calls
             and not facts.method_tokens
             and not facts.retry_policies
             and not facts.routes
             and (self.unused_suppressions is None)
+            and not invalid
         ):
             return []
         diagnostics: dict[tuple[str, Span], Diagnostic] = {}
@@ -494,16 +509,27 @@ class FileLinter:
         # Read once for both: the comments of the file, from its tokens.
         suppressions = (
             suppress.read_suppressions(source)
-            if diagnostics or self.unused_suppressions is not None
+            if diagnostics or self.unused_suppressions is not None or invalid
             else None
         )
         kept = suppress.apply(source, diagnostics.values(), suppressions) + crashed
+        if invalid and suppressions is not None and self.invalid_suppression is not None:
+            kept += [
+                _diagnostic(self.invalid_suppression, path, f)
+                for f in self.invalid_suppression.check_directives(suppressions.directives)
+                if not suppressions.covering(suppress.INVALID_SUPPRESSION, f.span.line, f.span.line)
+            ]
         if self.unused_suppressions is not None:
             unused = self.unused_suppressions.check(
                 source, facts, diagnostics.values(), suppressions
             )
             kept += [_diagnostic(self.unused_suppressions.rule, path, f) for f in unused]
         return kept
+
+
+def _may_suppress(source: str) -> bool:
+    """Whether the text may hold a suppression comment (a cheap screen before tokenizing)."""
+    return "methodlint:" in source or "noqa" in source.lower()
 
 
 def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnostic:

@@ -1,6 +1,7 @@
 """Suppression comments, read in one place: `# noqa`, `# noqa: ML101`,
-`# methodlint: ignore[ML101]` and `# methodlint: skip-file`; and which of them suppress nothing
-(ML901)."""
+`# methodlint: ignore[ML101]` (codes or rule names: `get-with-body`), `# methodlint: skip-file`
+and `# methodlint: skip-file[ML101]`; which of them suppress nothing (ML901), and which name
+no rule (ML902)."""
 
 from __future__ import annotations
 
@@ -14,26 +15,44 @@ from methodlint.facts import FileFacts
 from methodlint.rule import Finding, Rule, RuleSettings
 from methodlint.tokens import tokens as source_tokens
 
+# A code (ML101, E501) or a rule name (get-with-body: words joined by hyphens).
+_ITEM = r"(?:[A-Za-z]+[0-9]+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)"
 _NOQA = re.compile(
-    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?",
+    rf"#\s*noqa(?::\s*(?P<codes>{_ITEM}(?:[\s,]+{_ITEM})*)|(?P<colon>:[ \t]*(?P<junk>[^\s#]+))?)",
     re.IGNORECASE,
 )
 _IGNORE = re.compile(r"#\s*methodlint:\s*ignore\[(?P<codes>[^\]]*)\]")
 SKIP_FILE = re.compile(rb"#\s*methodlint:\s*skip-file\b")
-_SKIP_FILE_COMMENT = re.compile(r"#\s*methodlint:\s*skip-file\b")
+_SKIP_FILE_COMMENT = re.compile(r"#\s*methodlint:\s*skip-file(?:\[(?P<codes>[^\]]*)\])?")
 
 UNUSED_SUPPRESSION = "ML901"
+INVALID_SUPPRESSION = "ML902"
+
+
+def skipped_codes(source: str) -> frozenset[str] | None:
+    """What `# methodlint: skip-file` comments (not strings) skip: None for nothing, an empty
+    set for the whole file, else the codes of `skip-file[ML101, ...]`."""
+    comments: list[str] = []
+    try:
+        comments = [t.string for t in source_tokens(source) if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):
+        comments = [line.lstrip() for line in source.splitlines()]
+    codes: set[str] = set()
+    found = False
+    for comment in comments:
+        match = _SKIP_FILE_COMMENT.match(comment)
+        if match is None:
+            continue
+        if match.group("codes") is None:
+            return frozenset()
+        found = True
+        codes.update(_split_codes(match.group("codes")))
+    return frozenset(codes) if found else None
 
 
 def skips_file(source: str) -> bool:
-    """True when a comment (not a string) says `# methodlint: skip-file`."""
-    try:
-        for token in source_tokens(source):
-            if token.type == tokenize.COMMENT and _SKIP_FILE_COMMENT.match(token.string):
-                return True
-    except (tokenize.TokenError, SyntaxError):
-        return any(_SKIP_FILE_COMMENT.match(line.lstrip()) for line in source.splitlines())
-    return False
+    """True when a comment (not a string) says `# methodlint: skip-file` without codes."""
+    return skipped_codes(source) == frozenset()
 
 
 ALL = "*"
@@ -94,6 +113,8 @@ class Suppressions:
         found = []
         for number in lines:
             for directive in self._by_line.get(number, ()):
+                if directive.blanket and number == start - 1 and number < line:
+                    continue  # a bare noqa alone on its line covers only that line
                 if directive.blanket:
                     found.append((directive, ALL))
                 elif code in directive.codes:
@@ -105,7 +126,36 @@ class Suppressions:
 
 
 def _split_codes(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(c.upper() for c in re.split(r"[\s,]+", text) if c))
+    """The codes of a list, upper case; a rule name becomes its rule's code, and a name that
+    is no rule's stays as written, lower case (it suppresses nothing: ML902)."""
+    return tuple(dict.fromkeys(_code_of(c) for c in re.split(r"[\s,]+", text) if c))
+
+
+def _code_of(item: str) -> str:
+    if "-" not in item:
+        return item.upper()
+    from methodlint.registry import all_rules
+
+    name = item.lower()
+    for rule in all_rules():
+        if rule.name == name:
+            return rule.code
+    return name
+
+
+def invalid_codes(directive: Directive) -> tuple[str, ...]:
+    """The codes and names of a directive that name no rule methodlint knows (ML902): an `ML`
+    code or a rule name that does not exist; in `# methodlint: ignore[...]`, any code of no
+    installed rule. Other tools' codes in a `# noqa` are theirs."""
+    from methodlint.registry import all_rules
+
+    known = {rule.code for rule in all_rules()}
+    return tuple(
+        code
+        for code in directive.codes
+        if code not in known
+        and (directive.kind == "ignore" or code.startswith("ML") or not code.isupper())
+    )
 
 
 def _directives_in(comment: str) -> list[tuple[str, tuple[str, ...], int, int, str]]:
@@ -117,6 +167,10 @@ def _directives_in(comment: str) -> list[tuple[str, tuple[str, ...], int, int, s
             found.append(("ignore", codes, match.start(), match.end(), match.group(0)))
     for match in _NOQA.finditer(comment):
         codes = _split_codes(match.group("codes") or "")
+        if match.group("junk"):
+            # A noqa comment whose list is no code: flake8 reads a blanket; here it names
+            # an unknown code (ML902) and suppresses nothing.
+            codes = (match.group("junk").lower(),)
         found.append(("noqa", codes, match.start(), match.end(), match.group(0)))
     return sorted(found, key=lambda item: item[2])
 

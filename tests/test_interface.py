@@ -579,3 +579,95 @@ def test_progress_only_on_a_terminal_and_not_when_quiet(
     with _Progress.start(Options()) as progress:
         progress(5, 10)
     assert terminal.text == "\rmethodlint: checked 5/10 files\r\x1b[K"
+
+
+# --- suppression --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("comment", "named"),
+    [
+        ("# noqa: ML999", "ML999"),
+        ("# noqa: get-with-bodyy", "get-with-bodyy"),
+        ("# noqa: ML1O1", "ML1"),
+        ("# noqa: !ML101", "!ml101"),
+        ("# methodlint: ignore[get-with-bodyy]", "get-with-bodyy"),
+        ("# methodlint: ignore[E501]", "E501"),
+    ],
+    ids=["unknown-code", "unknown-name", "a-prefix", "junk", "ignore-unknown-name", "ignore-e501"],
+)
+def test_an_unknown_code_or_name_is_ml902_never_a_blanket(
+    project: Path, comment: str, named: str
+) -> None:
+    write(project, "a.py", f"import requests\n\nrequests.get(u, json=q)  {comment}\n")
+
+    run = cli("a.py")
+
+    assert run.codes == ["ML101", "ML902"]
+    assert f"{named!r} is no rule's code or name" in run.stdout
+
+
+def test_ml902_suggests_the_nearest_name(project: Path) -> None:
+    write(project, "a.py", "import requests\n\nrequests.get(u, json=q)  # noqa: get-with-bdy\n")
+
+    assert "(did you mean 'get-with-body'?)" in cli("a.py").stdout
+
+
+def test_ml902_can_be_ignored_like_any_rule(project: Path) -> None:
+    write(project, "a.py", "import requests\n\nrequests.get(u, json=q)  # noqa: ML999\n")
+
+    assert cli("--ignore", "invalid-suppression", "a.py").codes == ["ML101"]
+
+
+def test_skip_file_with_codes_skips_only_those(project: Path) -> None:
+    write(
+        project,
+        "a.py",
+        "# methodlint: skip-file[ML101, head-with-body]\nimport requests\n\n"
+        "requests.get(u, json=q)\nrequests.head(u, data=q)\nrequests.delete(u, json=q)\n",
+    )
+    write(project, "b.py", "# methodlint: skip-file\nimport requests\n\nrequests.get(u, json=q)\n")
+    write(project, "c.py", 'import requests\n\nrequests.get(u, json="# methodlint: skip-file")\n')
+
+    run = cli(".")
+
+    assert [(path, code) for path, _, _, code in run.findings] == [
+        ("a.py", "ML103"),
+        ("c.py", "ML101"),
+    ]
+
+
+def test_add_noqa_writes_comments_that_silence_the_findings(project: Path) -> None:
+    source = (
+        "import requests\n\n"
+        "requests.get(u, json=q)\n"
+        "requests.head(u, data=q)  # noqa: E501\n"
+        'requests.request(\n    "gte",\n    u,\n)\n'
+        'requests.get(u, json="""a\nb""")\n'
+        "requests.delete(u, json=q)  # noqa: ML103\n"
+    )
+    path = write(project, "a.py", source)
+
+    run = cli("--add-noqa", "a.py")
+
+    assert run.exit_code == 0
+    assert "Added 4 noqa comments." in run.stderr
+    assert path.read_text() == (
+        "import requests\n\n"
+        "requests.get(u, json=q)  # noqa: ML101\n"
+        "requests.head(u, data=q)  # noqa: E501, ML102\n"
+        'requests.request(\n    "gte",  # noqa: ML401\n    u,\n)\n'
+        'requests.get(u, json="""a\nb""")  # noqa: ML101\n'
+        "requests.delete(u, json=q)  # noqa: ML103\n"
+    )
+    assert cli("a.py").exit_code == 0
+    assert "Added 0 noqa comments." in cli("--add-noqa", "a.py").stderr
+
+
+def test_add_noqa_keeps_crlf_and_the_encoding(project: Path) -> None:
+    source = "# -*- coding: latin-1 -*-\r\nimport requests\r\n\r\nrequests.get('\xe9', json=q)\r\n"
+    path = write(project, "a.py", source.encode("latin-1"))
+
+    assert cli("--add-noqa", "a.py").exit_code == 0
+
+    assert path.read_bytes().endswith(b"requests.get('\xe9', json=q)  # noqa: ML101\r\n")
