@@ -6,7 +6,8 @@ comment can stand (not inside a string that goes on to the next line, nor after 
 continuation). Codes join an existing `# noqa: ...` on that line; a line whose comments already
 suppress the code is left alone. Files that could not be checked (ML001-ML003) get none: a
 comment cannot suppress them. Files are written whole or not at all, with their encoding and
-line breaks.
+line breaks. Notebooks are left alone (their findings count lines in cells, not in the file);
+they are reported as not changed.
 """
 
 from __future__ import annotations
@@ -94,11 +95,15 @@ def add_noqa(diagnostics: Sequence[Diagnostic]) -> tuple[int, list[str]]:
     from methodlint.fix import decode, write_atomically
 
     by_path: dict[str, list[Diagnostic]] = {}
-    for diagnostic in diagnostics:
-        if diagnostic.path != STDIN:
-            by_path.setdefault(diagnostic.path, []).append(diagnostic)
-    added = 0
     errors: list[str] = []
+    notebooks: set[str] = set()
+    for diagnostic in diagnostics:
+        if diagnostic.cell is not None or diagnostic.path.endswith(".ipynb"):
+            notebooks.add(diagnostic.path)
+        elif diagnostic.path != STDIN:
+            by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    errors += [f"no noqa comments added to the notebook {path}" for path in sorted(notebooks)]
+    added = 0
     for path, found in sorted(by_path.items()):
         try:
             with open(path, "rb") as handle:

@@ -671,3 +671,28 @@ def test_add_noqa_keeps_crlf_and_the_encoding(project: Path) -> None:
     assert cli("--add-noqa", "a.py").exit_code == 0
 
     assert path.read_bytes().endswith(b"requests.get('\xe9', json=q)  # noqa: ML101\r\n")
+
+
+def test_add_noqa_leaves_notebooks_alone_and_says_so(project: Path) -> None:
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": ["import requests\n", "requests.get(u, json=q)\n"],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = write(project, "nb.ipynb", json.dumps(notebook))
+    before = path.read_bytes()
+
+    run = cli("--add-noqa", "nb.ipynb")
+
+    assert run.exit_code == 2
+    assert "no noqa comments added to the notebook nb.ipynb" in run.stderr
+    assert path.read_bytes() == before
