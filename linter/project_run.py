@@ -54,7 +54,6 @@ class _Cycle:
     pending: int = 0  # members of the current round not done
     round: int = 0
     changed: set[int] = field(default_factory=set)
-    fresh: bool = False  # every member is unchanged since the cache was written
 
 
 @dataclass
@@ -128,7 +127,6 @@ class _Schedule:
             if node.peers and node.cycle < 0:
                 cycle = _Cycle([index, *node.peers])
                 cycle.pending = len(cycle.members)
-                cycle.fresh = all(nodes[m].fresh for m in cycle.members)
                 for member in cycle.members:
                     nodes[member].cycle = len(self.cycles)
                 self.cycles.append(cycle)
@@ -197,8 +195,8 @@ class _Schedule:
             return None
         if not self._dependencies_unchanged(node, entry.project.get("deps")):
             return None
-        if node.cycle >= 0 and not self.cycles[node.cycle].fresh:
-            return None  # a module of its import cycle changed
+        # A member of an import cycle keeps its cached result too: it was checked with its
+        # peers' final summaries, and `_cycle_done` checks it again if one of them changes.
         summary = entry.project.get("summary")
         digest = entry.project.get("digest")
         if summary and digest and "relevant" in entry.project:
@@ -393,19 +391,26 @@ class _Schedule:
         """A round of an import cycle is done: another round for the members that import a
         member whose summary changed, or the cycle is done and its dependents may go."""
         changed = set(cycle.changed)
+        # Members whose cached result was checked with another summary than a peer has now.
+        really = set(changed)
         if cycle.round == 0:  # the first round: every summary is news to the others
             changed = {i for i in cycle.members if self.nodes[i].digest}
+            really = {
+                i
+                for i in cycle.members
+                if not self.nodes[i].fresh_outcome
+                and self.nodes[i].digest != _stored_digest(self.nodes[i])
+            }
         for index in cycle.members:
             node = self.nodes[index]
             if node.rounds and node.next_summary != node.summary:
                 self.keep(node, node.next_summary)
                 changed.add(index)
+                really.add(index)
         again = [
             i
             for i in cycle.members
-            if self.nodes[i].imports & changed
-            and not self.nodes[i].fresh_outcome
-            and self._peers_offer(self.nodes[i], changed)
+            if self._again(self.nodes[i], really if self.nodes[i].fresh_outcome else changed)
         ]
         if again and cycle.round < _CYCLE_ROUNDS:
             cycle.round += 1
@@ -419,6 +424,11 @@ class _Schedule:
         for index in cycle.members:
             released.extend(self._release(self.nodes[index]))
         return released
+
+    def _again(self, node: _Node, changed: set[int]) -> bool:
+        """A member of a cycle is checked once more: it imports a member whose summary is
+        news to it and offers it something."""
+        return bool(node.imports & changed) and self._peers_offer(node, changed)
 
     def _peers_offer(self, node: _Node, changed: set[int]) -> bool:
         """What the module imports from the changed modules of its cycle offers something."""
@@ -474,6 +484,17 @@ class _Schedule:
         )
 
 
+def _stored_digest(node: _Node) -> str | None:
+    """The digest a module's summary had when its result was cached (`_Node.digest`: empty
+    when it offers nothing); None when nothing is cached."""
+    entry = node.entry
+    if entry is None or entry.project is None:
+        return None
+    if not entry.project.get("relevant"):
+        return ""
+    return entry_digest(entry) or ""
+
+
 def entry_digest(entry: Entry) -> str | None:
     """The digest of the summary a cache entry holds, as computed when it was stored."""
     return entry.project.get("digest") if entry.project is not None else None
@@ -501,11 +522,14 @@ def run_project(
     """The diagnostics of the given files (path, display), in their order, checked as part
     of their project."""
     project = discover([path for path, _ in displays], settings.src)
-    shown = dict(displays)
-    nodes = [
-        _Node(file, shown.get(file.path, file.path), index < project.given)
-        for index, file in enumerate(project.files)
-    ]
+    # The cache knows a file by one name, whether it was given or found by growing the
+    # project (a pre-commit run on five files after a run over the whole project).
+    shown = {os.path.abspath(path): display for path, display in displays}
+    nodes = []
+    for index, file in enumerate(project.files):
+        absolute = os.path.abspath(file.path)
+        display = shown.get(absolute, file.path)
+        nodes.append(_Node(replace(file, path=absolute), display, index < project.given))
     for node in nodes:
         _read(node, linter, store)
     _link(nodes, project.modules)

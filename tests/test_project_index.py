@@ -373,3 +373,41 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
     assert "app/tasks.py:7:20: ML201" in output
     # http.py, jobs.py and tasks.py; not __init__.py (re-exports) nor idle.py.
     assert profile["files_parsed"] == 3
+
+
+def test_a_pre_commit_run_on_one_file_uses_the_cache_of_a_run_over_the_project(
+    shop: Path,
+) -> None:
+    # The files a run over `src` was given and those a run on one file finds by growing the
+    # project are the same cache entries (an absolute path and a relative one were not).
+    args = ("-q", "--cache-dir", "cache")
+    cold_output, _ = profiled(shop, *args, "src")
+    edit(shop, "src/billing/gateway.py", "timeout=10", "timeout=20")  # the same summary
+    output, changed = profiled(shop, *args, "src/billing/gateway.py")
+    assert (changed["files_read"], changed["files_parsed"]) == (1, 1)
+    assert output == "".join(
+        line + "\n"
+        for line in cold_output.splitlines()
+        if line.startswith("src/billing/gateway.py")
+    )
+
+
+def test_an_edit_in_an_import_cycle_re_checks_the_members_it_changes(tmp_path: Path) -> None:
+    files = dict(CYCLE)
+    files["pkg/a.py"] = files["pkg/a.py"].replace("from . import b\n", "from . import b, c\n")
+    files["pkg/c.py"] = "from . import a\n\nLABEL = 'orders'\n"  # in the cycle, offers nothing
+    for name, text in files.items():
+        write(tmp_path, name, text, age=HOUR)
+    write(tmp_path, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    args = ("-q", "--cache-dir", "cache", "pkg")
+    cold_output, cold = profiled(tmp_path, *args)
+    assert "pkg/a.py:11:" in cold_output
+    # An edit of c.py that leaves its summary as it was: a's and b's cached results stand.
+    edit(tmp_path, "pkg/c.py", "LABEL = 'orders'", "LABEL = 'orders'  # shown in logs")
+    output, changed = profiled(tmp_path, *args)
+    assert changed["files_read"] == 1
+    assert output == cold_output
+    # b's wrapper no longer sends anything: a is checked again, and its loop is fine.
+    edit(tmp_path, "pkg/b.py", "return a.post('/orders', o)", "return None")
+    output, changed = profiled(tmp_path, *args)
+    assert output == ""
