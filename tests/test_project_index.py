@@ -400,7 +400,7 @@ def test_an_edit_in_an_import_cycle_re_checks_the_members_it_changes(tmp_path: P
         write(tmp_path, name, text, age=HOUR)
     write(tmp_path, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
     args = ("-q", "--cache-dir", "cache", "pkg")
-    cold_output, cold = profiled(tmp_path, *args)
+    cold_output, _ = profiled(tmp_path, *args)
     assert "pkg/a.py:11:" in cold_output
     # An edit of c.py that leaves its summary as it was: a's and b's cached results stand.
     edit(tmp_path, "pkg/c.py", "LABEL = 'orders'", "LABEL = 'orders'  # shown in logs")
