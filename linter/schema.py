@@ -24,7 +24,18 @@ _TOKEN = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
 
 
 def _fragments() -> dict[Callable[..., object], dict[str, Any]]:
+    from methodlint.analysis.models import MODEL_KEYS
     from methodlint.facts import LIBRARIES
+    from methodlint.libraries import CLIENT_TYPES
+
+    model_fields: dict[str, Any] = {name: {"type": "string"} for name in MODEL_KEYS}
+    model_fields["body"] = {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "additionalProperties": {"type": "string"}},
+        ]
+    }
+    model_fields["parameters"] = _STRINGS
 
     return {
         config._str_list: _STRINGS,
@@ -47,6 +58,20 @@ def _fragments() -> dict[Callable[..., object], dict[str, Any]]:
             "type": "object",
             "additionalProperties": {"type": "string", "enum": list(LIBRARIES)},
             "description": 'module = "library"',
+        },
+        config._http_wrappers: {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "enum": sorted(CLIENT_TYPES)},
+                    {
+                        "type": "object",
+                        "properties": model_fields,
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+            "description": 'wrapper = "client type" or { method, url, body, headers, ... }',
         },
         config._methods: {
             "type": "array",

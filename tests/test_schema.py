@@ -75,6 +75,7 @@ def test_every_documented_example_is_valid(where: str, table: dict[str, Any]) ->
         {"per-file-ignores": {"tests/**": "ML101"}},
         {"http-modules": {"httpx2": "httpy"}},
         {"extra-methods": ["NOT A TOKEN"]},
+        {"http-wrappers": {"pkg.Client": "requests.Sesion"}},
     ],
     ids=lambda table: next(iter(table)),
 )
