@@ -11,10 +11,12 @@ class UnanalyzableFile(Rule):
     ## What it does
     Reports, at line 1, column 1, a file that imports an HTTP client or retry library and
     that methodlint could not analyse: larger than `max-file-size` (default 1 MB, not parsed),
-    brackets nested deeper than Python allows (200 levels; LibCST's parser would crash), or
-    an analysis that raised an error (a `RecursionError` on a very long expression, or a bug
-    in methodlint: the message says so and asks you to report it). The run goes on with the
-    other files.
+    brackets or lambdas nested deeper than 200 levels, or an operator chain of more than 2,000
+    terms, inside f-strings too (LibCST's parser would crash or take gigabytes), valid Python
+    that LibCST cannot parse (the message names the parser limitation), an analysis that went
+    past `memory-limit` or `time-limit` (not cached: checked again on the next run), or an
+    analysis that raised an error (a bug in methodlint: the message says so and asks you to
+    report it). The run goes on with the other files.
 
     ## Why is this bad?
     A file methodlint did not analyse is a file whose HTTP calls nobody checked. Generated

@@ -10,9 +10,10 @@ class UnreadableFile(Rule):
     """
     ## What it does
     Reports a file that cannot be read (permissions, I/O errors) or decoded (bytes that are
-    not valid in the file's encoding, NUL bytes), at line 1, column 1. Files that cannot be
-    read at all are reported whatever they contain; a file that can be read but not decoded
-    is reported only when it imports an HTTP client or retry library.
+    not valid in the file's encoding, NUL bytes, a UTF-16 or UTF-32 byte order mark), at line
+    1, column 1. Files that cannot be read at all are reported whatever they contain; a file
+    that can be read but not decoded is reported only when it imports an HTTP client or retry
+    library. A folder that cannot be listed is reported too: its files were not checked.
 
     ## Why is this bad?
     A file methodlint cannot read is a file it cannot check, and a CI gate must never pass a
