@@ -49,6 +49,11 @@ class GetWithBody(BodyOnMethodRule):
     hint = "Send the data as query parameters (params=), or use POST for a request with content"
     method = "GET"
     VALID = (
+        # A body variable that is None on every path (generated API clients do this).
+        "import requests\n"
+        "def read(url):\n"
+        "    body_params = None\n"
+        "    return requests.get(url, json=body_params)\n",
         # The same wrapper called without a body; and a cache whose `get` is no request.
         "import requests\n"
         "class Api:\n"
@@ -69,6 +74,13 @@ class GetWithBody(BodyOnMethodRule):
         "cache = {}\ncache.get('k', data=1)\n",
     )
     INVALID = (
+        # A body variable that holds content on some path.
+        "import requests\n"
+        "def read(url, query):\n"
+        "    body = None\n"
+        "    if query:\n"
+        "        body = {'q': query}\n"
+        "    return requests.get(url, json=body)\n",
         # A wrapper that passes its `data` on; the caller sends a GET with content.
         "import requests\n"
         "class Api:\n"

@@ -336,3 +336,31 @@ def test_recursion_on_failed_response_says_so() -> None:
     assert finding.code == "ML201"
     assert "100-599" not in finding.message
     assert "(it retries on a failed response)" in finding.message
+
+
+def test_a_body_variable_that_is_none_on_every_path_sends_nothing_through_a_wrapper() -> None:
+    # The shape of generated API clients (kubernetes): `body_params = None` passed on.
+    source = """
+        import requests
+
+        class ApiClient:
+            def call_api(self, path, method, body=None):
+                return requests.request(method, "https://api.test" + path, json=body)
+
+        class CoreApi:
+            def __init__(self, api_client=None):
+                if api_client is None:
+                    api_client = ApiClient()
+                self.api_client = api_client
+
+            def read(self, name):
+                body_params = None
+                return self.api_client.call_api("/v1/" + name, "GET", body=body_params)
+
+            def search(self, name, query):
+                body_params = None
+                if query:
+                    body_params = {"q": query}
+                return self.api_client.call_api("/v1/" + name, "GET", body=body_params)
+    """
+    assert [(d.line, d.code) for d in lint(source)] == [(22, "ML101")]

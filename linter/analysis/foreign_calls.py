@@ -130,9 +130,8 @@ class ForeignCalls:
         for name, keyword, parameter in request.body_params:
             body = given.get(parameter)
             if body is not None and body.arg is not None and body.value is not None:
-                raw.bodies.append(
-                    (name, keyword, body.arg, sends_nothing(name, body.value), body.value)
-                )
+                empty = self.resolver.empty_body(name, body.value, body.scope)
+                raw.bodies.append((name, keyword, body.arg, empty, body.value))
         headers: Headers = (
             Headers(request.headers_known, tuple(Header(n, "...") for n in request.header_names))
             if request.headers_param is None

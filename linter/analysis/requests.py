@@ -22,7 +22,6 @@ from methodlint.analysis.values import (
     Text,
     TextOption,
     is_none,
-    sends_nothing,
 )
 from methodlint.facts import (
     UNKNOWN_HEADERS,
@@ -128,11 +127,13 @@ class Resolver(HeaderResolution):
         for position, name in api.body_positions:
             arg = self._arg(call, position, None)
             if arg is not None:
-                bodies.append((name, False, arg, sends_nothing(name, arg.value), arg.value))
+                empty = self.empty_body(name, arg.value, site.scope)
+                bodies.append((name, False, arg, empty, arg.value))
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in api.body_keywords:
                 name = arg.keyword.value
-                bodies.append((name, True, arg, sends_nothing(name, arg.value), arg.value))
+                empty = self.empty_body(name, arg.value, site.scope)
+                bodies.append((name, True, arg, empty, arg.value))
         if api.fields_in_query_for and (not methods or methods & api.fields_in_query_for):
             bodies = [b for b in bodies if b[0] != "fields"]
         if api.library == "urllib.request" and not given:

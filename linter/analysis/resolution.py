@@ -44,6 +44,7 @@ from methodlint.analysis.values import (
     is_none,
     literal_text,
     same_api,
+    sends_nothing,
 )
 
 if TYPE_CHECKING:
@@ -145,6 +146,25 @@ class NameResolution:
             if qualname == alias or qualname.startswith(alias + "."):
                 return Ref(canonical(library + qualname[len(alias) :]), qualname)
         return Ref(canonical(qualname), qualname)
+
+    def empty_body(
+        self, name: str, value: cst.BaseExpression, scope: Scope | None, depth: int = 0
+    ) -> bool:
+        """A body argument that sends nothing (`sends_nothing`), or a name every binding of
+        which is an assignment of such a value (`body_params = None` passed as `json=`)."""
+        if sends_nothing(name, value):
+            return True
+        if not isinstance(value, cst.Name) or scope is None or depth > 4:
+            return False
+        found = self.binding_scope(value.value, scope)
+        if found is None or not found[1]:
+            return False
+        for binding in found[1]:
+            if binding.kind != "assign" or not isinstance(binding.node, cst.BaseExpression):
+                return False
+            if not self.empty_body(name, binding.node, found[0], depth + 1):
+                return False
+        return True
 
     def star_imported(self, name: str) -> Value:
         """A name no statement of the module binds, from a project module it imports with

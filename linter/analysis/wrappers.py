@@ -482,7 +482,8 @@ class Wrappers:
                 continue  # filled by a `*args` or `**spread` methodlint cannot read
             name, keyword = body[0], body[1]
             place: cst.CSTNode = given.arg if given.arg is not None else given.value
-            bodies.append((name, keyword, place, sends_nothing(name, given.value), given.value))
+            empty = self.resolver.empty_body(name, given.value, given.scope)
+            bodies.append((name, keyword, place, empty, given.value))
         if request.headers is not None:
             mapped.headers, mapped.headers_expr = self._headers(
                 bound.get(request.headers), request.header_edits, summary.scope.node, summary.scope
