@@ -269,10 +269,9 @@ class _Schedule:
         if words.unknown:
             return True
         try:
-            with open(node.file.path, "rb") as handle:
-                data = handle.read()
+            data = read_regular(node.file.path)
         except OSError:
-            return True  # the worker says why it cannot be read
+            return True  # the worker says why it cannot be read (or that it is no file)
         return words.found_in(data)
 
     def _reexports(self, node: _Node) -> ModuleSummary | None:
