@@ -134,14 +134,22 @@ def dense_runs(
 
 
 def http_files(paths: list[Path], count: int) -> list[Path]:
-    """`count` files that import an HTTP library, of ordinary size (what pre-commit passes)."""
-    from methodlint.engine import PreFilter
+    """`count` files that import an HTTP library and use it (the screen before LibCST keeps
+    them: they are parsed), of ordinary size (what pre-commit passes)."""
+    from methodlint.engine import PreFilter, decode
+    from methodlint.screen import may_have_facts
 
     prefilter = PreFilter.for_modules()
     chosen = []
     for path in paths:
         data = path.read_bytes()
-        if 2_000 < len(data) < 20_000 and prefilter(data):
+        if not (2_000 < len(data) < 20_000 and prefilter(data)):
+            continue
+        try:
+            parsed = may_have_facts(decode(data))
+        except (UnicodeDecodeError, SyntaxError, LookupError):
+            parsed = False
+        if parsed:
             chosen.append(path)
             if len(chosen) == count:
                 break

@@ -4,6 +4,7 @@
     python tests/tools/facts.py PATH [PATH ...] [--jobs 2] [--show 20]
     python tests/tools/facts.py --save before.json     # then, after a change:
     python tests/tools/facts.py --against before.json
+    python tests/tools/facts.py --project [PATH ...]  # project runs, screen on and off
 
 For each Python file that passes the pre-filter, the reference is what methodlint computed
 before the shortcuts: LibCST parses every file and positions come from regenerating the
@@ -15,6 +16,9 @@ screened out. Prints the counts (files, pre-filtered, screened out, with facts, 
 and every difference; exit status 1 when there is one. `--save OUT` also writes a digest of
 each file's facts, and `--against OLD` compares them with such a file written by an earlier
 version of methodlint (facts identical before and after a change of the analysis itself).
+`--project` checks each package folder (each folder under a root, the fixtures' projects by
+default) as a project run (`cross-module = true`) with the screen and without it, and
+compares the findings: there the screen also keeps what a module offers the others.
 
 Standalone script (not a test): the corpus is large; the fixtures run in the test suite too
 (`tests/test_screen.py`).
@@ -114,6 +118,44 @@ def compare(path: str) -> dict[str, Any]:
     return result
 
 
+def project_runs(roots: list[Path]) -> int:
+    """Findings of project runs with and without the screen, per package folder."""
+    from methodlint import Config, screen
+    from methodlint.runner import lint_paths
+
+    screening = screen.may_have_facts
+
+    def everything(*args: Any, **kwargs: Any) -> bool:
+        return True
+
+    folders = [f for root in roots for f in sorted(root.iterdir()) if f.is_dir()]
+    differing = findings = 0
+    for folder in folders:
+        found = []
+        for check in (screening, everything):
+            screen.may_have_facts = check  # the workers are forked with it
+            started = time.perf_counter()
+            os.chdir(folder)
+            report = lint_paths(["."], Config(cross_module=True), jobs=2)
+            seconds = time.perf_counter() - started
+            found.append((sorted(map(repr, report.diagnostics)), seconds))
+        screen.may_have_facts = screening
+        (kept, on), (every, off) = found
+        findings += len(every)
+        same = kept == every
+        differing += not same
+        print(
+            f"{folder.name}: {len(every)} findings, {'same' if same else 'DIFFERENT'}; "
+            f"{on:.1f} s with the screen, {off:.1f} s without",
+            flush=True,
+        )
+        if not same:
+            for line in sorted(set(every) ^ set(kept))[:5]:
+                print(f"    {line[:300]}")
+    print(f"{len(folders)} project runs, {findings} findings, {differing} differing")
+    return 1 if differing else 0
+
+
 def python_files(paths: Iterable[Path]) -> list[str]:
     found: list[str] = []
     for root in paths:
@@ -144,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=20, help="differences to print")
     parser.add_argument("--save", type=Path, help="write each file's facts digest here")
     parser.add_argument("--against", type=Path, help="compare with digests saved before")
+    parser.add_argument("--project", action="store_true", help="project runs, screen on/off")
     args = parser.parse_args(argv)
-    roots: list[Path] = list(args.paths)
+    roots: list[Path] = [p.resolve() for p in args.paths]
+    if args.project:
+        return project_runs(roots or [FIXTURES / "projects"])
     if not roots:
         roots = [FIXTURES]
         corpus = corpus_folder()
