@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 REPO = TESTS.parent
 # A run that takes longer than this is counted as hung (and killed).
-HANG_SECONDS = 300.0
+HANG_SECONDS = 600.0
 
 
 @dataclass
@@ -243,7 +243,7 @@ def temporary_files(*folders: Path) -> int:
 
 
 def interrupted_runs(work: Path, programs: Path | None, rounds: int, rng: random.Random) -> Row:
-    row = Row(f"{rounds} interrupted runs (SIGINT/TERM/KILL, main/worker)")
+    row = Row(f"{rounds} interrupted runs (SIGINT/TERM/KILL, main/worker; their exits)")
     pristine = work / "fault-pristine"
     shutil.copytree(REPO / "fixtures", pristine / "fixtures")
     if programs is not None:
@@ -281,13 +281,19 @@ def interrupted_runs(work: Path, programs: Path | None, rounds: int, rng: random
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0, durations[mode]))
         victim = process.pid
         if target == "worker":
+            # Wait for a worker, then hit it at some point of its work.
+            deadline = time.monotonic() + durations[mode] + 5
+            while not children(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.3))
             workers = children(process.pid)
             victim = rng.choice(workers) if workers else process.pid
+        else:
+            time.sleep(rng.uniform(0, 0.8 * durations[mode]))
         with_target = target if victim != process.pid or target == "main" else "main (no worker)"
-        outcomes[f"{with_target}"] += 1
+        outcomes[f"{with_target} {signal.Signals(signum).name} {mode}"] += 1
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signum)
         try:
@@ -315,10 +321,11 @@ def interrupted_runs(work: Path, programs: Path | None, rounds: int, rng: random
                     half += 1
         # After the fault: a warm run prints what a run without the cache prints (on the
         # tree as the interrupted --fix left it).
-        warm = record(row, methodlint(*base, "--cache-dir", cache, tree, cwd=work), 0)
+        warm = methodlint(*base, "--cache-dir", cache, tree, cwd=work)
         fresh = clean
         if mode == "fix":
-            fresh = record(row, methodlint(*base, "--no-cache", tree, cwd=work), 0)
+            fresh = methodlint(*base, "--no-cache", tree, cwd=work)
+        row.tracebacks += warm.traceback + fresh.traceback
         equal += warm.stdout == fresh.stdout
     row.inputs = rounds
     row.fix_changed, row.half_written, row.leftovers = changed, half, left_graceful
