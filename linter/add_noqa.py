@@ -6,8 +6,8 @@ comment can stand (not inside a string that goes on to the next line, nor after 
 continuation). Codes join an existing `# noqa: ...` on that line; a line whose comments already
 suppress the code is left alone. Files that could not be checked (ML001-ML003) get none: a
 comment cannot suppress them. Files are written whole or not at all, with their encoding and
-line breaks. Notebooks are left alone (their findings count lines in cells, not in the file);
-they are reported as not changed.
+line breaks. In a notebook the comments go into its cells (its findings count lines in cells),
+and the notebook is written back with only those cell strings changed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from methodlint.config import UNCHECKED_CODES
 from methodlint.diagnostics import Diagnostic
 from methodlint.files import STDIN
+from methodlint.notebook import is_notebook, read_notebook
 from methodlint.suppress import Suppressions, read_suppressions
 
 # Python's own line breaks only: str.splitlines() also splits at form feeds.
@@ -96,25 +97,43 @@ def add_noqa(diagnostics: Sequence[Diagnostic]) -> tuple[int, list[str]]:
 
     by_path: dict[str, list[Diagnostic]] = {}
     errors: list[str] = []
-    notebooks: set[str] = set()
     for diagnostic in diagnostics:
-        if diagnostic.cell is not None or diagnostic.path.endswith(".ipynb"):
-            notebooks.add(diagnostic.path)
-        elif diagnostic.path != STDIN:
+        if diagnostic.path != STDIN:
             by_path.setdefault(diagnostic.path, []).append(diagnostic)
-    errors += [f"no noqa comments added to the notebook {path}" for path in sorted(notebooks)]
     added = 0
     for path, found in sorted(by_path.items()):
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
-            source, encoding = decode(data)
-            changed, count = add_noqa_to_source(source, found)
+            if is_notebook(path):
+                changed_data, count = _add_noqa_to_notebook(data, found)
+            else:
+                source, encoding = decode(data)
+                changed, count = add_noqa_to_source(source, found)
+                changed_data = changed.encode(encoding)
             if count:
-                write_atomically(path, changed.encode(encoding), expected=data)
+                write_atomically(path, changed_data, expected=data)
         except (OSError, ValueError, SyntaxError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             errors.append(f"cannot add noqa comments to {path}: {reason or error}")
             continue
         added += count
     return added, errors
+
+
+def _add_noqa_to_notebook(data: bytes, diagnostics: Sequence[Diagnostic]) -> tuple[bytes, int]:
+    """A notebook with the comments in its cells (the findings are in cell coordinates); the
+    JSON around the changed cell sources stays as it was. NotebookError is a ValueError."""
+    if all(diagnostic.cell is None for diagnostic in diagnostics):
+        return data, 0  # only findings of the whole file, which a comment cannot suppress
+    notebook = read_notebook(data)
+    sources = notebook.sources()
+    by_cell: dict[int, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.cell in sources:
+            by_cell.setdefault(diagnostic.cell, []).append(diagnostic)
+    added = 0
+    for cell, found in by_cell.items():
+        sources[cell], count = add_noqa_to_source(sources[cell], found)
+        added += count
+    return (notebook.with_sources(sources) if added else data), added

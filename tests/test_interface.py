@@ -673,7 +673,7 @@ def test_add_noqa_keeps_crlf_and_the_encoding(project: Path) -> None:
     assert path.read_bytes().endswith(b"requests.get('\xe9', json=q)  # noqa: ML101\r\n")
 
 
-def test_add_noqa_leaves_notebooks_alone_and_says_so(project: Path) -> None:
+def test_add_noqa_comments_a_notebook_in_its_cell_and_keeps_it_a_notebook(project: Path) -> None:
     notebook = {
         "cells": [
             {
@@ -693,6 +693,10 @@ def test_add_noqa_leaves_notebooks_alone_and_says_so(project: Path) -> None:
 
     run = cli("--add-noqa", "nb.ipynb")
 
-    assert run.exit_code == 2
-    assert "no noqa comments added to the notebook nb.ipynb" in run.stderr
-    assert path.read_bytes() == before
+    assert run.exit_code == 0
+    after = json.loads(path.read_bytes())
+    assert after["cells"][0]["source"] == [
+        "import requests\n",
+        "requests.get(u, json=q)  # noqa: ML101\n",
+    ]
+    assert path.read_bytes() == before.replace(b"json=q)", b"json=q)  # noqa: ML101")

@@ -324,3 +324,20 @@ def _findings(stdout: str) -> list[tuple[str, str, str]]:
         path, position = head.split(":", 1)
         found.append((path, position, code))
     return found
+
+
+def test_add_noqa_comments_the_cells_and_keeps_the_notebook_json(notebooks: Path) -> None:
+    before = (notebooks / "orders.ipynb").read_bytes()
+
+    run = cli("--no-cache", "--add-noqa", "orders.ipynb")
+
+    after = (notebooks / "orders.ipynb").read_bytes()
+    assert run.exit_code == 0
+    sources = read_notebook(after).sources()
+    assert sources[3].splitlines()[1].endswith("})  # noqa: ML101")
+    assert sources[5].splitlines()[2].endswith(")  # noqa: ML402")
+    changed = [
+        (a, b) for a, b in zip(before.split(b"\n"), after.split(b"\n"), strict=True) if a != b
+    ]
+    assert len(changed) == 2  # one JSON string per commented line, nothing else
+    assert cli("--no-cache", "orders.ipynb").stdout == ""

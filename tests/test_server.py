@@ -442,9 +442,9 @@ CALL = "requests.get(u, json={})"
     ("line", "edited"),
     [
         (CALL, f"{CALL}  # noqa: ML101"),
-        (f"{CALL}   ", f"{CALL}  # noqa: ML101"),
+        (f"{CALL}   ", f"{CALL}     # noqa: ML101"),
         (f"{CALL}  # noqa: ML201", f"{CALL}  # noqa: ML201, ML101"),
-        (f"{CALL}  # why # noqa:E501", f"{CALL}  # why # noqa:E501, ML101"),
+        (f"{CALL}  # why # noqa:E501", f"{CALL}  # why # noqa: E501, ML101"),
         ('requests.get(u, json={"a": "#"})', 'requests.get(u, json={"a": "#"})  # noqa: ML101'),
     ],
 )

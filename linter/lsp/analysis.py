@@ -9,15 +9,14 @@ left in the cache stand for the modules the buffer imports (those of unchanged f
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import time
-import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from methodlint.add_noqa import add_noqa_to_source
 from methodlint.analysis.foreign import ProjectView
 from methodlint.analysis.summary import ModuleSummary
 from methodlint.cache import Cache, Entry, file_digest, run_key
@@ -32,9 +31,6 @@ from methodlint.registry import matches
 from methodlint.runner import cache_folder
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# The code list of a noqa comment already on the line, to which another code is added.
-_NOQA_CODES = re.compile(r"#\s*noqa\s*:\s*[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*", re.IGNORECASE)
-_BARE_NOQA = re.compile(r"#\s*noqa(?!\s*:)", re.IGNORECASE)
 # Seconds a file's project (its modules and their paths) is reused before it is found again:
 # finding it walks the packages, too slow for every keystroke, and files come and go.
 PROJECT_TTL = 30.0
@@ -183,51 +179,15 @@ def _unchanged(store: Cache, path: str) -> Entry | None:
 
 
 def noqa_edit(text: str, diagnostic: Diagnostic) -> Edit | None:
-    """The edit that adds `# noqa: CODE` for this finding: to the codes of a `# noqa:` comment
-    already on its line, else at the end of the first line of its text that does not end inside
-    a string. None when a bare `# noqa` already covers the line."""
-    lines = split_lines(text)
-    inside = _lines_inside_strings(text)
-    line = diagnostic.line
-    while line in inside and line < diagnostic.end_line:
-        line += 1
-    if not 0 < line <= len(lines):
+    """The edit that adds `# noqa: CODE` for this finding where `--add-noqa` would add it (the
+    line's own noqa comment extended, or a new one where a comment can stand); None when the
+    line's comments already suppress it or a comment cannot (ML001-ML003)."""
+    changed, count = add_noqa_to_source(text, [diagnostic])
+    if not count:
         return None
-    current = lines[line - 1]
-    comment = _comment_of(current)
-    code = diagnostic.code
-    if comment is not None:
-        start, body = comment
-        found = _NOQA_CODES.search(body)
-        if found is not None:
-            column = start + found.end() + 1
-            return Edit(Span(line, column, line, column), f", {code}")
-        if _BARE_NOQA.search(body):
-            return None
-    stripped = len(current.rstrip())
-    column = stripped + 1
-    return Edit(Span(line, column, line, len(current) + 1), f"  # noqa: {code}")
-
-
-def _comment_of(line: str) -> tuple[int, str] | None:
-    """Where the comment of one line of code starts (0-based) and its text."""
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(line).readline):
-            if token.type == tokenize.COMMENT:
-                return token.start[1], token.string
-    except (tokenize.TokenError, SyntaxError):
-        pass
+    for number, (old, new) in enumerate(
+        zip(split_lines(text), split_lines(changed), strict=False), start=1
+    ):
+        if old != new:
+            return Edit(Span(number, 1, number, len(old) + 1), new)
     return None
-
-
-def _lines_inside_strings(text: str) -> set[int]:
-    """Lines that end inside a string (a comment added at their end would be in the string)."""
-    inside: set[int] = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            strings = (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1))
-            if token.start[0] < token.end[0] and token.type in strings:
-                inside.update(range(token.start[0], token.end[0]))
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return inside
