@@ -48,6 +48,9 @@ class Words:
     """What a module's bytes are searched for."""
 
     calls: set[str] = field(default_factory=set)  # `name(`
+    # Names any use of which counts, outside import statements: a wrapper function passed to
+    # a retry helper (`with_retries(post_json, url)`) or bound to another name.
+    names: set[str] = field(default_factory=set)
     receivers: set[str] = field(default_factory=set)  # `name.`
     classes: set[str] = field(default_factory=set)  # `class X(name)` or `X = name(` at the top
     decorators: set[str] = field(default_factory=set)  # `@name`
@@ -55,7 +58,7 @@ class Words:
     unknown: bool = False
 
     def empty(self) -> bool:
-        return not (self.calls or self.receivers or self.classes or self.decorators)
+        return not (self.calls or self.names or self.receivers or self.classes or self.decorators)
 
     def found_in(self, data: bytes) -> bool:
         if self.unknown:
@@ -76,7 +79,21 @@ class Words:
         if self.imported:
             # `from m import name as other`: the name is used under another one.
             patterns.append(rb"\b(?:%s)\s+as\s+\w" % _alternatives(self.imported))
-        return re.search(b"|".join(patterns), data, re.MULTILINE) is not None
+        if re.search(b"|".join(patterns or [rb"(?!)"]), data, re.MULTILINE) is not None:
+            return True
+        if self.names:
+            code = _IMPORT_STATEMENT.sub(b"", data)
+            # Not a name in quotes (`__all__ = ["post_json"]` re-exports, it calls nothing).
+            used = rb"(?<![\w.'\"])(?:%s)\b(?!['\"])" % _alternatives(self.names)
+            return re.search(used, code) is not None
+        return False
+
+
+# An import statement, parenthesised over several lines or continued with a backslash.
+_IMPORT_STATEMENT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\r?\n)*[^\n]*)",
+    re.MULTILINE,
+)
 
 
 def _alternatives(names: Iterable[str]) -> bytes:
@@ -94,7 +111,7 @@ class WordFinder:
         """`from module import name`, used as `name` in the importing module."""
         words.imported.add(name)
         if name in summary.functions:
-            words.calls.add(name)
+            words.names.add(name)
         elif name in summary.classes:
             words.classes.add(name)
             self.class_words(words, summary.module, name, set())
@@ -152,11 +169,8 @@ class WordFinder:
             words.classes.add(name)
             words.calls.add(name)
             self.class_words(words, shape[1], shape[2], seen)
-        elif kind == "function":
-            words.calls.add(name)
-        elif kind == "decorator":
-            words.decorators.add(name)
-            words.calls.add(name)
+        elif kind in ("function", "decorator"):
+            words.names.add(name)
         elif kind == "module":
             words.receivers.add(name)
             self.module_words(words, shape[1], seen)

@@ -368,11 +368,22 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
         + loop.format(call="post_json(u, b)"),
         age=HOUR,
     )
+    # Passes it to a retry helper of its own, by name: a use that is no call.
+    write(
+        project,
+        "app/helped.py",
+        "from app.http import post_json\n\n\ndef with_retries(fn, *args):\n"
+        "    for attempt in range(3):\n        try:\n            return fn(*args)\n"
+        "        except OSError:\n            pass\n\n\n"
+        "def run(u, b):\n    return with_retries(post_json, u, b)\n",
+        age=HOUR,
+    )
     output, profile = profiled(project, "--no-cache", "app")
     assert "app/jobs.py:7:20: ML201" in output
     assert "app/tasks.py:7:20: ML201" in output
-    # http.py, jobs.py and tasks.py; not __init__.py (re-exports) nor idle.py.
-    assert profile["files_parsed"] == 3
+    assert "app/helped.py:13:" in output
+    # http.py, jobs.py, tasks.py, helped.py; not __init__.py (re-exports) nor idle.py.
+    assert profile["files_parsed"] == 4
 
 
 def test_a_pre_commit_run_on_one_file_uses_the_cache_of_a_run_over_the_project(
