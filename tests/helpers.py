@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,3 +91,17 @@ def nobody_or_skip(cwd: Path) -> list[str]:
             "(the checkout or the venv is in a private folder)"
         )
     return prefix
+
+
+def run_module(
+    cwd: Path, *args: str, timeout: float = 60, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """`python -m methodlint` in its own process, with a bounded wait."""
+    return subprocess.run(
+        [sys.executable, "-m", "methodlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,  # type: ignore[call-overload]
+    )

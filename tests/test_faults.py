@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import run_module, write
 from test_pool import crash_on_marker, needs_fork, summary
 
 from methodlint import lint_paths, lint_source, runner
@@ -144,19 +144,6 @@ def test_the_limits_are_configuration_keys_that_keep_the_cache() -> None:
 
 
 # --- what is in the cache folder ---------------------------------------------------------------
-
-
-def run_module(
-    cwd: Path, *args: str, timeout: float = 60, **kwargs: object
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "methodlint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,  # type: ignore[call-overload]
-    )
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import cli, write
+from helpers import run_module as module
 
 from methodlint import fix, lint_source
 
@@ -20,20 +21,6 @@ BODY_CALL = 'import requests\n\nrequests.get("https://x.test/", json={"q": 1})\n
 LOWER_POST = 'import http.client\n\nhttp.client.HTTPSConnection("h").request("post", "/x")\n'
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
-
-
-def module(
-    cwd: Path, *args: str, timeout: float = 60, **kwargs: object
-) -> subprocess.CompletedProcess[str]:
-    """`python -m methodlint` in its own process, with a bounded wait."""
-    return subprocess.run(
-        [sys.executable, "-m", "methodlint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,  # type: ignore[call-overload]
-    )
 
 
 # --- silent passes -----------------------------------------------------------------------------
