@@ -39,8 +39,6 @@ CLIENT_METHODS = frozenset(
         "ws_connect",
     }
 )
-# A summary not known yet (of an unfinished import cycle) or a shape the screen cannot read.
-UNKNOWN = None
 
 
 @dataclass
