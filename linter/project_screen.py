@@ -236,7 +236,7 @@ def reexports(
         for name in imported:
             if name == "*":
                 if summary is not None:
-                    names.update(_star(summary))
+                    names.update(summary.star_exports())
                 continue
             if is_module(f"{source}.{name}"):
                 names[name] = ("module", f"{source}.{name}")
@@ -252,17 +252,3 @@ def reexports(
     if not names:
         return None
     return ModuleSummary(module, names)
-
-
-def _star(summary: ModuleSummary) -> dict[str, ValueShape]:
-    found: dict[str, ValueShape] = {}
-    for name in (*summary.names, *summary.functions, *summary.classes):
-        if not summary.exports_name(name):
-            continue
-        if name in summary.names:
-            found[name] = summary.names[name]
-        elif name in summary.functions:
-            found[name] = ("function", summary.module, name)
-        else:
-            found[name] = ("class", summary.module, name)
-    return found

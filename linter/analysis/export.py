@@ -82,11 +82,8 @@ class Exporter:
             summary = project.summary(module) if module is not None else None
             if summary is None:
                 continue
-            for name in (*summary.names, *summary.functions, *summary.classes):
-                if name in bound or not summary.exports_name(name):
-                    continue
-                shape = self._value(project.resolve(f"{module}.{name}"))
-                if shape is not None:
+            for name, shape in summary.star_exports().items():
+                if name not in bound:
                     found[name] = shape
         return found
 

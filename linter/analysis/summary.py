@@ -117,6 +117,20 @@ class ModuleSummary:
         listed = name in self.exports if self.exports is not None else not name.startswith("_")
         return listed and (name in self.names or name in self.functions or name in self.classes)
 
+    def star_exports(self) -> dict[str, ValueShape]:
+        """What `from module import *` binds, as the importing module re-exports it."""
+        found: dict[str, ValueShape] = {}
+        for name in (*self.names, *self.functions, *self.classes):
+            if not self.exports_name(name):
+                continue
+            if name in self.names:
+                found[name] = self.names[name]
+            elif name in self.functions:
+                found[name] = ("function", self.module, name)
+            else:
+                found[name] = ("class", self.module, name)
+        return found
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=sorted)
 
