@@ -472,7 +472,11 @@ class FileLinter:
     def _findings(self, facts: FileFacts, source: str, path: str) -> list[Diagnostic]:
         """The rules' findings on a file's facts, less those its comments suppress."""
         # ML902 reads the comments only when the text may hold a suppression.
-        invalid = self.invalid_suppression is not None and _may_suppress(source)
+        invalid = (
+            self.invalid_suppression is not None
+            and _may_suppress(source)
+            and suppress.may_name_unknown(source)
+        )
         if (
             not facts.calls
             and not facts.method_tokens

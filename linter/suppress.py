@@ -158,6 +158,36 @@ def invalid_codes(directive: Directive) -> tuple[str, ...]:
     )
 
 
+_NOQA_WORD = re.compile(r"noqa", re.IGNORECASE)
+
+
+def may_name_unknown(source: str) -> bool:
+    """False only when no suppression comment of `source` can name an unknown code or rule
+    (ML902), decided without tokenizing: tokenizing a large generated module whose only
+    comments are other tools' `# noqa: E501` costs more than parsing it.
+
+    A comment runs from its `#` to the end of its line, and no directive's match holds a `#`
+    past its first character, so the directives read from each whole line that mentions
+    noqa are those of its comments, plus some from `#` signs in strings (which only make the
+    answer True more often). `# methodlint: ignore[...]` comments are rare: any makes it True.
+    """
+    if "methodlint:" in source:
+        return True
+    end = 0
+    for match in _NOQA_WORD.finditer(source):
+        if match.start() < end:
+            continue  # on a line already read
+        start = source.rfind("\n", 0, match.start()) + 1
+        end = source.find("\n", match.end())
+        end = len(source) if end < 0 else end
+        line = source[start:end].rstrip("\r")
+        for kind, codes, begin, stop, text in _directives_in(line):
+            directive = Directive(kind, codes, text, 1, begin + 1, stop + 1, False)
+            if invalid_codes(directive):
+                return True
+    return False
+
+
 def _directives_in(comment: str) -> list[tuple[str, tuple[str, ...], int, int, str]]:
     """(kind, codes, start, end, text) of each directive in one comment, by position."""
     found = []
