@@ -54,6 +54,7 @@ class RetryAnalysis(RetryPolicies):
         if key in self._handwritten:
             return self._handwritten[key]
         self._handwritten[key] = None
+        self._spec_epoch += 1  # an answer in progress: "no" for now (see `spec_for`)
         params = [*function.params.posonly_params, *function.params.params]
         if not params:
             return None
@@ -69,6 +70,7 @@ class RetryAnalysis(RetryPolicies):
                 if scope.kind == "loop":
                     spec = ScopeSpec(function.name.value, scope.connect_only, scope.retries_on)
                     self._handwritten[key] = spec
+                    self._spec_epoch += 1
                     return spec
         return None
 

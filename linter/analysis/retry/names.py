@@ -35,6 +35,11 @@ class RetryNames:
         # Regions (a lambda or a same-file function) run under a retry block's call.
         self._regions: dict[int, list[tuple[ScopeSpec, cst.Call]]] = {}
         self._decorator_memo: dict[int, list[tuple[ScopeSpec, cst.CSTNode]]] = {}
+        # `DecoratorSpecs.spec_for`: the expressions found to be no retry decorator in the
+        # question being answered, with the epoch of handwritten decorators' answers then.
+        self._no_spec: dict[tuple[int, int, int], int] = {}
+        self._spec_epoch = 0
+        self._asking = 0
 
     def _all_scopes(self) -> Iterator[Scope]:
         seen: set[int] = set()

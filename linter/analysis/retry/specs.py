@@ -42,14 +42,40 @@ class DecoratorSpecs(StatusChecks):
     def spec_for(self, node: cst.BaseExpression, scope: Scope, depth: int = 0) -> ScopeSpec | None:
         """What a decorator expression (or a block's retrying object) retries on, when it is
         a retry decorator; None when it is not one."""
+        # The question is asked again for the same expression along every path of calls and
+        # returns that reaches it, which grows exponentially with the depth. A "no" is
+        # remembered for the rest of the outermost question, as long as no handwritten
+        # decorator's answer changed since (`decorator_spec`): nothing else it depends on
+        # changes meanwhile. A "yes" is not: its object is shared, and its callers change it.
+        if self._asking == 0:
+            self._no_spec.clear()
+        key = (id(node), id(scope), depth)
+        if self._no_spec.get(key) == self._spec_epoch:
+            return None
+        epoch = self._spec_epoch
+        self._asking += 1
+        try:
+            spec = self._spec_for(node, scope, depth)
+        finally:
+            self._asking -= 1
+        if spec is None and self._spec_epoch == epoch:
+            self._no_spec[key] = epoch
+        return spec
+
+    def _spec_for(self, node: cst.BaseExpression, scope: Scope, depth: int) -> ScopeSpec | None:
         if depth > 6:
             return None
         callee = node.func if isinstance(node, cst.Call) else node
         call = node if isinstance(node, cst.Call) else None
         name = self.qualname(callee, scope)
-        mechanism = self.module.code_for_node(callee)
+
+        def mechanism() -> str:
+            # Generated only for a decorator it is: most expressions asked about are none,
+            # and generating code is the costly part of asking.
+            return self.module.code_for_node(callee)
+
         if name in ("tenacity.retry", "tenacity.Retrying", "tenacity.AsyncRetrying"):
-            return self._tenacity(call, scope, mechanism)
+            return self._tenacity(call, scope, mechanism())
         if name in ("backoff.on_exception", "backoff.on_predicate"):
             if call is None:
                 return None
@@ -60,43 +86,43 @@ class DecoratorSpecs(StatusChecks):
                     codes = self._predicate_codes(predicate.value, scope)
                     if codes is not None:
                         return ScopeSpec(
-                            mechanism, codes <= NOT_PROCESSED, codes_text(codes), single
+                            mechanism(), codes <= NOT_PROCESSED, codes_text(codes), single
                         )
                     return ScopeSpec(
-                        mechanism, False, self.module.code_for_node(predicate.value), single
+                        mechanism(), False, self.module.code_for_node(predicate.value), single
                     )
-                return ScopeSpec(mechanism, False, "a falsy result", single)
+                return ScopeSpec(mechanism(), False, "a falsy result", single)
             exceptions = self._kwarg(call, "exception", 1)
             connect, text = self._exceptions_spec(exceptions.value if exceptions else None, scope)
-            return ScopeSpec(mechanism, connect, text, single)
+            return ScopeSpec(mechanism(), connect, text, single)
         if name in ("stamina.retry", "stamina.retry_context"):
             if call is None:
                 return None
             on = self._kwarg(call, "on")
             connect, text = self._exceptions_spec(on.value if on else None, scope)
-            return ScopeSpec(mechanism, connect, text, self._is_value(call, "attempts", 1))
+            return ScopeSpec(mechanism(), connect, text, self._is_value(call, "attempts", 1))
         if name == "retrying.retry":
-            return self._retrying(call, scope, mechanism)
+            return self._retrying(call, scope, mechanism())
         if name in ("retry.retry", "retry.api.retry"):
             if call is None:
-                return ScopeSpec(mechanism, False, "any exception")
+                return ScopeSpec(mechanism(), False, "any exception")
             exceptions = self._kwarg(call, "exceptions", 0)
             connect, text = self._exceptions_spec(exceptions.value if exceptions else None, scope)
-            return ScopeSpec(mechanism, connect, text, self._is_value(call, "tries", 1, 1))
+            return ScopeSpec(mechanism(), connect, text, self._is_value(call, "tries", 1, 1))
         if name is not None and name in self.retry_decorators:
-            return ScopeSpec(mechanism, False, "any failure")
+            return ScopeSpec(mechanism(), False, "any failure")
         if call is not None and self._kwarg(call, "autoretry_for") is not None:
             # A Celery task: `@app.task(autoretry_for=(...))`, `@shared_task(...)`.
             autoretry = self._kwarg(call, "autoretry_for")
             assert autoretry is not None
             connect, text = self._exceptions_spec(autoretry.value, scope)
-            return ScopeSpec(mechanism, connect, text, self._is_value(call, "max_retries", 0))
+            return ScopeSpec(mechanism(), connect, text, self._is_value(call, "max_retries", 0))
         # A name bound to a retry decorator, or the result of a same-file factory.
         assigned = self._assigned_once(node, scope)
         if assigned is not None:
             spec = self.spec_for(assigned[0], assigned[1], depth + 1)
             if spec is not None:
-                spec.mechanism = mechanism
+                spec.mechanism = mechanism()
             return spec
         if call is not None:
             function = self._local_function(call.func, scope)
@@ -104,17 +130,17 @@ class DecoratorSpecs(StatusChecks):
                 for returned in function[1].returns:
                     spec = self.spec_for(returned, function[1], depth + 1)
                     if spec is not None:
-                        spec.mechanism = mechanism
+                        spec.mechanism = mechanism()
                         return spec
         handwritten = self.handwritten(callee, call, scope)
         if handwritten is not None:
-            handwritten.mechanism = mechanism
+            handwritten.mechanism = mechanism()
             return handwritten
         if self.resolver.project is not None:
             # A retry decorator, or a factory of one, of another module of the project.
             found = self.resolver.value(callee, scope)
             if isinstance(found, ForeignDecorator) and found.factory == (call is not None):
-                return ScopeSpec(mechanism, found.connect_only, found.retries_on)
+                return ScopeSpec(mechanism(), found.connect_only, found.retries_on)
         return None
 
     def handwritten(
