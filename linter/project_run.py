@@ -77,6 +77,12 @@ class _Node:
     outcome: _Outcome | None = None
 
     relevant: bool = False  # its summary offers something (see `_Schedule.offers`)
+    # The module names of its import cycle's other members, once asked for: a cycle of
+    # hundreds of modules (stripe's) would otherwise cost a set of hundreds per question.
+    peer_modules: frozenset[str] | None = None
+    cycle_modules: frozenset[str] | None = None  # and its own (as `keep` last had it)
+    # The modules its summary points at (`referenced_modules`), for the summary they are of.
+    _references: tuple[ModuleSummary, set[str]] | None = None
     cycle: int = -1  # its import cycle, if it is in one
     rounds: int = 0  # the rounds of its cycle it was checked again in
     next_summary: ModuleSummary | None = None
@@ -120,7 +126,7 @@ class _Schedule:
         # Summaries of modelled modules outside the project (`analysis.models`).
         self.models = models or {}
         self.by_module = {n.file.module: n for n in nodes if n.file.module is not None}
-        self._cycle: set[str] = set()
+        self._cycle: frozenset[str] = frozenset()
         self.cycles: list[_Cycle] = []
         self.index_of = {id(node): index for index, node in enumerate(nodes)}
         for index, node in enumerate(nodes):
@@ -141,8 +147,7 @@ class _Schedule:
             if other.file.module is not None:
                 seen[other.file.module] = other
                 if other.digest:
-                    assert other.summary is not None
-                    pending.extend(referenced_modules(other.summary))
+                    pending.extend(self._references(other))
         while pending:
             module = pending.pop()
             found = self.by_module.get(module)
@@ -150,8 +155,7 @@ class _Schedule:
                 continue
             seen[module] = found
             if found.digest:
-                assert found.summary is not None
-                pending.extend(referenced_modules(found.summary))
+                pending.extend(self._references(found))
         return seen
 
     def _dependency_digests(self, node: _Node) -> dict[str, str]:
@@ -209,15 +213,33 @@ class _Schedule:
             self.keep(node, ModuleSummary.from_json(summary) if summary else None)
         return _Outcome(entry.diagnostics, unchanged=True)
 
+    def _peer_modules(self, node: _Node) -> frozenset[str]:
+        if node.peer_modules is None:
+            node.peer_modules = frozenset(
+                m for p in node.peers if (m := self.nodes[p].file.module) is not None
+            )
+        return node.peer_modules
+
+    def _references(self, node: _Node) -> set[str]:
+        """`referenced_modules` of a module's summary (which has a digest)."""
+        summary = node.summary
+        assert summary is not None
+        cached = node._references
+        if cached is None or cached[0] is not summary:
+            cached = node._references = (summary, referenced_modules(summary))
+        return cached[1]
+
     def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
         node.summary = summary
         node._digest = None
-        self._cycle = (
-            {summary.module}
-            | {m for p in node.peers if (m := self.nodes[p].file.module) is not None}
-            if summary is not None
-            else set()
-        )
+        if summary is None:
+            self._cycle = frozenset()
+        elif summary.module in self._peer_modules(node):
+            self._cycle = self._peer_modules(node)
+        else:
+            if node.cycle_modules is None or summary.module not in node.cycle_modules:
+                node.cycle_modules = self._peer_modules(node) | {summary.module}
+            self._cycle = node.cycle_modules
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
     def _imports_offer(self, node: _Node) -> bool:
@@ -225,7 +247,7 @@ class _Schedule:
         imports is a wrapper, a client, a constant, a decorator, or a class with one. A
         module that imports one of its own import cycle is checked in any case: what the
         cycle offers is only known after it."""
-        self._cycle = {m for p in node.peers if (m := self.nodes[p].file.module) is not None}
+        self._cycle = self._peer_modules(node)
         for module, names in node.scan:
             if module in self._cycle:
                 continue  # what the cycle offers is only known after it: not a reason
@@ -431,7 +453,7 @@ class _Schedule:
 
     def _peers_offer(self, node: _Node, changed: set[int]) -> bool:
         """What the module imports from the changed modules of its cycle offers something."""
-        self._cycle = set()
+        self._cycle = frozenset()
         for module, names in node.scan:
             for name in names or ("",):
                 target = self.by_module.get(f"{module}.{name}") if name else None
