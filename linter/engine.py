@@ -7,13 +7,15 @@ nothing here ends the run. LibCST is imported only when a file passes the pre-fi
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import sys
 import threading
 import time
 import tokenize
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -207,6 +209,21 @@ def _in_big_stack(function: Callable[[], _T]) -> _T:
     return result[0]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector waits while one file is parsed and analysed: the
+    hundreds of thousands of nodes LibCST makes would trigger collections that find nothing
+    (its trees hold no cycles; reference counting frees them), about 5% of the work on a
+    1,000-line module, measured with callgrind. Cycles made meanwhile are collected later."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class FileLinter:
     """Lints files with one set of rules; one instance per process."""
 
@@ -398,7 +415,8 @@ class FileLinter:
         if not fruitful:
             return self._findings(FileFacts(path=path), source, path)
         try:
-            return _in_big_stack(lambda: self._analyse(source, path, tree))
+            with _collector_paused():
+                return _in_big_stack(lambda: self._analyse(source, path, tree))
         except MemoryError:
             raise  # the worker reports it (the memory limit), and it is not remembered
         except RecursionError:
@@ -466,6 +484,7 @@ class FileLinter:
             self.settings.retry_decorators,
             self.view or self._models_view(),
             tree,
+            source,
         )
         return self._findings(facts, source, path)
 
@@ -510,12 +529,15 @@ class FileLinter:
                 # written inside a wrapper and judged again at each of its calls.
                 key = (rule.code, finding.span)
                 diagnostics.setdefault(key, diagnostic)
-        # Read once for both: the comments of the file, from its tokens.
-        suppressions = (
-            suppress.read_suppressions(source)
-            if diagnostics or self.unused_suppressions is not None or invalid
-            else None
-        )
+        # Read once for both: the comments of the file, from its tokens; a text that names
+        # neither `noqa` nor `methodlint:` has none, and is not tokenized for them.
+        suppressions = None
+        if diagnostics or self.unused_suppressions is not None or invalid:
+            suppressions = (
+                suppress.read_suppressions(source)
+                if _may_suppress(source)
+                else suppress.Suppressions()
+            )
         kept = suppress.apply(source, diagnostics.values(), suppressions) + crashed
         if invalid and suppressions is not None and self.invalid_suppression is not None:
             kept += [

@@ -109,7 +109,10 @@ class _State(CodegenState):
 
 
 def compute_spans(
-    module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module | None = None
+    module: cst.Module,
+    nodes: list[cst.CSTNode],
+    tree: ast.Module | None = None,
+    source: str | None = None,
 ) -> dict[int, Span]:
     """1-based spans (end exclusive) of `nodes`, keyed by `id(node)`.
 
@@ -119,7 +122,7 @@ def compute_spans(
     if not nodes:
         return {}
     if tree is not None:
-        found = _by_statement(module, nodes, tree)
+        found = _by_statement(module, nodes, tree, source)
         if found is not None:
             return found
     return _whole_module(module, nodes)
@@ -218,12 +221,19 @@ def _parts(node: cst.CSTNode) -> list[cst.CSTNode]:
     return parts
 
 
+# Compound statements whose span is read off CPython's tree and LibCST's own footers instead of
+# being generated (`_compound_span`): a retry loop or a decorated function is a region, and
+# generating a whole region's code cost more than the rest of the analysis of a file.
+_COMPOUND = (cst.For, cst.While, cst.If, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
+
+
 def _by_statement(
-    module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module
+    module: cst.Module, nodes: list[cst.CSTNode], tree: ast.Module, source: str | None = None
 ) -> dict[int, Span] | None:
     """The spans of `nodes`, generating only the innermost statements of a statement list
     that hold them; None when CPython's tree does not line up with LibCST's (then the
-    caller generates the whole module)."""
+    caller generates the whole module). With `source`, a compound statement of a statement
+    list gets its span without generating it."""
     python: list[ast.stmt] = []
     _python_statements(tree.body, python)
     aligner = _Aligner(module, python)
@@ -231,6 +241,18 @@ def _by_statement(
     if not aligner.ok or aligner.count != len(python):
         return None
     statements = aligner.statements
+    direct: dict[int, Span] = {}
+    if source is not None:
+        lines = _Lines(source)
+        for node in nodes:
+            statement = statements.get(id(node))
+            if statement is not None and isinstance(node, _COMPOUND):
+                span = _compound_span(statement, lines)
+                if span is not None:
+                    direct[id(node)] = span
+        nodes = [node for node in nodes if id(node) not in direct]
+        if not nodes:
+            return direct
     wanted = {id(node) for node in nodes}
     owners: dict[int, _Statement] = {}
     left = len(wanted)
@@ -254,7 +276,68 @@ def _by_statement(
         if spans is None:
             return None
         found.update(spans)
+    found.update(direct)
     return found
+
+
+class _Lines:
+    """Columns of CPython's tree (UTF-8 bytes) as code points, line by line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.ascii = source.isascii()
+        self.continuations = "\\\n" in source or "\\\r" in source
+        self._lines: list[str] | None = None
+
+    def line(self, number: int) -> str:
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self.source)
+        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+
+    def column(self, line: int, offset: int) -> int:
+        if self.ascii:
+            return offset
+        text = self.line(line)
+        return len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace"))
+
+    def logical_end(self, line: int, offset: int) -> int:
+        """The line a statement's NEWLINE is on, its last token ending at `offset` of `line`:
+        a backslash after it continues the statement onto the next line."""
+        if not self.continuations:
+            return line
+        rest = self.line(line)[self.column(line, offset) :]
+        while rest.strip() == "\\":
+            line += 1
+            rest = self.line(line)
+        return line
+
+
+def _compound_span(statement: _Statement, lines: _Lines) -> Span | None:
+    """A compound statement's span as generating it gives: from its keyword (where CPython
+    has it) to the start of the line after its last block, the comment lines LibCST keeps
+    at the end of each innermost block (its footer) included."""
+    first = statement.first
+    last = first.end_lineno or first.lineno
+    last = lines.logical_end(last, first.end_col_offset or 0)
+    node: cst.CSTNode = statement.node
+    while True:
+        parts = _parts(node)
+        if not parts:
+            break
+        final = parts[-1]
+        if isinstance(final, cst.If):
+            node = final
+            continue
+        if not isinstance(final, cst.IndentedBlock):
+            break
+        last += len(final.footer)
+        inner = final.body[-1] if final.body else None
+        if inner is None or isinstance(inner, cst.SimpleStatementLine):
+            break
+        if not isinstance(inner, _COMPOUND):
+            return None  # a `match` (its own footer): generated instead
+        node = inner
+    return Span(first.lineno, lines.column(first.lineno, first.col_offset) + 1, last + 1, 1)
 
 
 def _statement_spans(

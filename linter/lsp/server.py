@@ -115,11 +115,12 @@ class MethodlintServer(LanguageServer):
         for uri, text, version in job.documents:
             diagnostics = found.get(uri, [])
             self.published[uri] = _Published(text, tuple(diagnostics))
+            lines = split_lines(text)  # once for all its diagnostics
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
                     uri=uri,
                     version=version,
-                    diagnostics=[self.to_lsp(d, text) for d in diagnostics],
+                    diagnostics=[self.to_lsp(d, lines) for d in diagnostics],
                 )
             )
 
@@ -207,9 +208,9 @@ class MethodlintServer(LanguageServer):
             end=self.position(lines, span.end_line, span.end_column),
         )
 
-    def to_lsp(self, diagnostic: Diagnostic, text: str) -> types.Diagnostic:
+    def to_lsp(self, diagnostic: Diagnostic, lines: list[str]) -> types.Diagnostic:
+        """A diagnostic as LSP has it; `lines`: its document's text (`split_lines`)."""
         d = diagnostic
-        lines = split_lines(text)
         rule = by_code(d.code)
         # No link: the rule's description is in the message, its documentation in the hover.
         message = f"{d.message}\n{d.name}: {rule.summary}"
@@ -256,7 +257,7 @@ class MethodlintServer(LanguageServer):
         for d in published.diagnostics:
             if (d.end_line, d.end_column) < start or (d.line, d.column) > end:
                 continue
-            related = [self.to_lsp(d, published.text)]
+            related = [self.to_lsp(d, lines)]
             if d.fix is not None and is_safe(d) and _wanted(wanted, types.CodeActionKind.QuickFix):
                 edits = [
                     types.TextEdit(range=self.range(lines, edit), new_text=edit.content)

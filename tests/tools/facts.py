@@ -104,7 +104,7 @@ def compare(path: str) -> dict[str, Any]:
     )
     candidate = FileFacts(path=path)
     if kept:
-        candidate = _in_big_stack(lambda: analyse(module, path, tree=tree))[0]
+        candidate = _in_big_stack(lambda: analyse(module, path, tree=tree, source=source))[0]
     result["seconds"] = [screened - started, parsed - screened, analysed - parsed]
     before, after = canonical(reference), canonical(candidate)
     text = json.dumps(after, sort_keys=True).encode()

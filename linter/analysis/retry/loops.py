@@ -3,7 +3,7 @@ ML2xx, item 1): a loop that re-runs the request after a failure and leaves on su
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
@@ -12,6 +12,7 @@ from methodlint.analysis.retry.model import (
     NOT_PROCESSED,
     TAKE_METHODS,
     TAKE_PREFIXES,
+    Parents,
     RawScope,
     RetryCall,
     ScopeSpec,
@@ -20,7 +21,6 @@ from methodlint.analysis.retry.model import (
     codes_text,
     names_in,
     node_ancestors,
-    parent_map,
 )
 from methodlint.analysis.scopes import CallSite, Scope
 from methodlint.analysis.walk import walk
@@ -181,6 +181,14 @@ class LoopScopes(RetryBlocks):
     ) -> RawScope | None:
         body = list(walk(loop.body))
         responses = self._responses(body, send.node)
+        # First what makes it a retry loop at all (most loops are not): a handler or a
+        # status check that lets it go on.
+        parents = Parents(loop.body)
+        scope = self._scope_of_loop(send.node)
+        exceptions = self._continuing_handlers(loop, send.node, chain)
+        status = self._status_retries(body, send.node, responses, parents, scope)
+        if exceptions is None and status is None:
+            return None
         variant = self._variant_names(loop, body, http_nodes)
         used: set[str] = set()
         for node in request_nodes:
@@ -193,12 +201,6 @@ class LoopScopes(RetryBlocks):
                 for target in node.targets:
                     derived |= names_in(target.target)
         if self._polls(loop, body, derived):
-            return None
-        parents = parent_map(loop.body)
-        scope = self._scope_of_loop(send.node)
-        exceptions = self._continuing_handlers(loop, send.node, chain)
-        status = self._status_retries(body, send.node, responses, parents, scope)
-        if exceptions is None and status is None:
             return None
         if not self._success_leaves(loop, body, send.node, derived, parents):
             return None
@@ -400,7 +402,7 @@ class LoopScopes(RetryBlocks):
         body: list[cst.CSTNode],
         call: cst.Call,
         derived: set[str],
-        parents: dict[int, cst.CSTNode],
+        parents: Mapping[int, cst.CSTNode],
     ) -> bool:
         """On the success path after the call, a `break` of this loop or a `return`; or a
         `while` condition that the loop's own assignments (or the response) can make false.
@@ -434,7 +436,7 @@ class LoopScopes(RetryBlocks):
         return False
 
     @staticmethod
-    def _breaks(node: cst.Break, loop: cst.CSTNode, parents: dict[int, cst.CSTNode]) -> bool:
+    def _breaks(node: cst.Break, loop: cst.CSTNode, parents: Mapping[int, cst.CSTNode]) -> bool:
         """The `break` leaves `loop` (not a loop nested in it)."""
         for ancestor in node_ancestors(node, loop, parents):
             if isinstance(ancestor, (cst.For, cst.While)):
@@ -445,7 +447,7 @@ class LoopScopes(RetryBlocks):
         self,
         node: cst.CSTNode,
         loop: cst.CSTNode,
-        parents: dict[int, cst.CSTNode],
+        parents: Mapping[int, cst.CSTNode],
         derived: set[str],
     ) -> bool:
         for ancestor in node_ancestors(node, loop, parents):

@@ -3,7 +3,7 @@ positions are known, the libraries' facts it relies on, and small syntax helpers
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -265,8 +265,31 @@ def parent_map(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
     return parents
 
 
+class Parents(Mapping[int, cst.CSTNode]):
+    """`parent_map(root)`, built on the first lookup: most loops are judged without one."""
+
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
+        self._map: dict[int, cst.CSTNode] | None = None
+
+    @property
+    def _parents(self) -> dict[int, cst.CSTNode]:
+        if self._map is None:
+            self._map = parent_map(self.root)
+        return self._map
+
+    def __getitem__(self, key: int) -> cst.CSTNode:
+        return self._parents[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._parents)
+
+    def __len__(self) -> int:
+        return len(self._parents)
+
+
 def node_ancestors(
-    node: cst.CSTNode, stop: cst.CSTNode, parents: dict[int, cst.CSTNode]
+    node: cst.CSTNode, stop: cst.CSTNode, parents: Mapping[int, cst.CSTNode]
 ) -> Iterator[cst.CSTNode]:
     """The nodes between `node` and `stop`, innermost first (neither included)."""
     current = parents.get(id(node))

@@ -3,6 +3,7 @@ its form"), and which statuses lead to another attempt."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 
 import libcst as cst
@@ -37,7 +38,7 @@ class StatusChecks(RetryNames):
         body: list[cst.CSTNode],
         call: cst.Call,
         responses: set[str],
-        parents: dict[int, cst.CSTNode],
+        parents: Mapping[int, cst.CSTNode],
         scope: Scope,
     ) -> frozenset[int] | None:
         """Statuses after which the loop goes on: a set of codes, an empty set for any
@@ -131,7 +132,7 @@ class StatusChecks(RetryNames):
         return raises and any(not block_exits(body_of(h.body)) for h in node.handlers)
 
     @staticmethod
-    def _falls_out(node: cst.If, parents: dict[int, cst.CSTNode], responses: set[str]) -> bool:
+    def _falls_out(node: cst.If, parents: Mapping[int, cst.CSTNode], responses: set[str]) -> bool:
         """The statements after `node` in its block leave the loop for a failed response:
         an unconditional `raise`/`return`/`break`, or `r.raise_for_status()`."""
         block = parents.get(id(node))
