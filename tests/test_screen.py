@@ -14,6 +14,7 @@ from types import ModuleType
 import pytest
 
 from methodlint import Config, lint_source
+from methodlint.diagnostics import Span
 from methodlint.engine import EngineSettings, FileLinter
 from methodlint.screen import may_have_facts, unproductive
 
@@ -218,13 +219,24 @@ _LAYOUTS = [
     "\t\t\tpass\n\t\tfinally:\n\t\t\th()\n\telse:\n\t\tk()\n",
     "with a as b, c:\n    while d:\n        e = f'{g(1)}' \\\n            'x'\n",
     "x = 1\r\nif x:\r\n    y = (\r\n        2)\r\n",
+    # Compound statements' spans come from CPython's tree and LibCST's footers: a statement
+    # continued by a backslash onto an empty line, comment lines kept by nested blocks, a
+    # decorated async function, a file without a final newline.
+    "if x:\n    os.unlink(p) \\\n\n# next\ny = 1\n",
+    "for a in b:\n    while c:\n        try:\n            d()\n        finally:\n            e()\n"
+    "            # deepest\n\n        # middle\n    # outer\n# top\nz = 2\n",
+    "@retry(3)\nasync def f():\n    async with s.get(u) as r:\n        return r  # done\n"
+    "    # tail",
 ]
 
 
 @pytest.mark.parametrize("source", _LAYOUTS)
-def test_positions_from_cpythons_tree_are_those_of_the_whole_module(source: str) -> None:
+def test_positions_from_cpythons_tree_are_those_of_the_whole_module(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import libcst as cst
 
+    from methodlint.analysis import positions
     from methodlint.analysis.positions import _by_statement, compute_spans
     from methodlint.analysis.walk import children
 
@@ -238,7 +250,23 @@ def test_positions_from_cpythons_tree_are_those_of_the_whole_module(source: str)
     tree = ast.parse(source)
 
     assert _by_statement(module, every, tree) is not None
-    assert compute_spans(module, every, tree) == compute_spans(module, every)
+    assert compute_spans(module, every, tree, source) == compute_spans(module, every)
+    # As the analysis asks: statements and expressions, no block or clause of a statement;
+    # compound statements' spans are then read off the trees, not generated.
+    elifs = {id(n.orelse) for n in every if isinstance(n, cst.If) and isinstance(n.orelse, cst.If)}
+    parts = (cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler, cst.MatchCase)
+    asked = [n for n in every if not isinstance(n, parts) and id(n) not in elifs]
+    read: list[cst.CSTNode] = []
+    real = positions._compound_span
+
+    def counted(statement: positions._Statement, lines: positions._Lines) -> Span | None:
+        read.append(statement.node)
+        return real(statement, lines)
+
+    monkeypatch.setattr(positions, "_compound_span", counted)
+    assert compute_spans(module, asked, tree, source) == compute_spans(module, asked)
+    compound = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
+    assert len(read) == sum(1 for n in asked if isinstance(n, compound) and id(n) not in elifs)
 
 
 def test_a_file_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -242,7 +242,7 @@ def _by_statement(
         return None
     statements = aligner.statements
     direct: dict[int, Span] = {}
-    if source is not None:
+    if source is not None and not any(_is_part(node, statements) for node in nodes):
         lines = _Lines(source)
         for node in nodes:
             statement = statements.get(id(node))
@@ -278,6 +278,25 @@ def _by_statement(
         found.update(spans)
     found.update(direct)
     return found
+
+
+def _is_part(node: cst.CSTNode, statements: dict[int, _Statement]) -> bool:
+    """A block or clause of a compound statement (an `elif` included): generating gives the
+    statement the end of such a part when the part's own span is wanted too, so the
+    statement's span is then generated rather than read off the trees."""
+    if isinstance(node, cst.If):
+        return id(node) not in statements
+    return isinstance(
+        node,
+        (
+            cst.BaseSuite,
+            cst.Else,
+            cst.Finally,
+            cst.ExceptHandler,
+            cst.ExceptStarHandler,
+            cst.MatchCase,
+        ),
+    )
 
 
 class _Lines:
