@@ -18,9 +18,12 @@ have no fact; a file it drops has none. Files CPython cannot parse are kept (Lib
 their syntax errors, or accepts newer syntax).
 
 In a project run a file also offers a summary to the modules that import it: the screen keeps
-every file that imports a project module of the index, every file that writes an HTTP method
-name as a string (`POST = "POST"`, an enum of methods), and every file with a function that
-calls one of its parameters (a handwritten retry decorator or helper), whatever it uses.
+every file that imports a project module of the index, every file with a function that calls
+one of its parameters (a handwritten retry decorator or helper), whatever it uses, and every
+file that writes an HTTP method name as a string a name or attribute may hold (`POST =
+"POST"`, an enum of methods, `self.method = "PUT"`). A method name only passed to a call or
+compared (`requester.request("POST", url)`, `if verb == "GET":`) in a file that makes no
+request and imports nothing of the index makes neither a fact nor a constant.
 """
 
 from __future__ import annotations
@@ -209,8 +212,9 @@ def may_have_facts(
         if tree is None:
             return True
     data = source.encode("utf-8", "surrogatepass")
-    if project is not None and _METHOD_LITERAL.search(data):
-        return True
+    # Asked last, when nothing else keeps the file: whether a method name it writes can be
+    # a constant other modules use.
+    constant = project is not None and _METHOD_LITERAL.search(data) is not None
     configured = frozenset(m.split(".")[0] for m in modules)
     roots = ROOTS | configured
     bound: dict[str, str | None] = {}  # local name -> qualified name (None: never screened)
@@ -259,7 +263,7 @@ def may_have_facts(
     if project is not None and _calls_a_parameter(tree):
         return True
     if not bound:
-        return False
+        return constant and _names_a_method(tree)
     text = _without(data, spans)
     names = b"|".join(re.escape(name.encode()) for name in sorted(bound, key=len, reverse=True))
     pattern = re.compile(rb"(?<![A-Za-z_0-9.])(" + names + rb")(?![A-Za-z_0-9])" + _CHAIN)
@@ -270,7 +274,7 @@ def may_have_facts(
         chain = _DOTS_OR_SPACE.sub(b"", match.group(2)).decode()
         if not unproductive(used + chain):
             return True
-    return False
+    return constant and _names_a_method(tree)
 
 
 def parse(source: str) -> ast.Module | None:
@@ -304,6 +308,44 @@ def _calls_a_parameter(tree: ast.Module) -> bool:
         ):
             return True
         pending.extend((child, parameters) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _names_a_method(tree: ast.Module) -> bool:
+    """A string of the file that is an HTTP method name may be held by a name or an
+    attribute: a module constant, a class constant or enum member, `self.method = "POST"`.
+
+    In a file that makes no request and imports nothing of the index (the screen's other
+    questions), no other use of one can make a fact or a summary, and these uses cannot
+    make one a value at all: an argument of a call (what a call returns is never a string to
+    the engine), an operand of a comparison, a key or value of a dict display, a subscript.
+    Everything inside them counts as there, except an assignment expression (`:=`)."""
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, inert = pending.pop()
+        if isinstance(node, ast.NamedExpr):
+            inert = False
+        elif (
+            not inert
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.upper() in REGISTRY
+        ):
+            return True
+        if isinstance(node, ast.Call):
+            pending.append((node.func, inert))
+            pending.extend((arg, True) for arg in node.args)
+            pending.extend((keyword.value, True) for keyword in node.keywords)
+        elif isinstance(node, ast.Compare):
+            pending.append((node.left, True))
+            pending.extend((comparator, True) for comparator in node.comparators)
+        elif isinstance(node, ast.Dict):
+            pending.extend((key, True) for key in node.keys if key is not None)
+            pending.extend((value, True) for value in node.values)
+        elif isinstance(node, ast.Subscript):
+            pending.extend(((node.value, inert), (node.slice, True)))
+        else:
+            pending.extend((child, inert) for child in ast.iter_child_nodes(node))
     return False
 
 

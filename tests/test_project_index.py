@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import Run, cli, write
 
-from methodlint import Config, Report, lint_paths
+from methodlint import Config, Report, lint_paths, screen
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = ROOT / "fixtures" / "projects" / "shop"
@@ -384,6 +384,49 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
     assert "app/helped.py:13:" in output
     # http.py, jobs.py, tasks.py, helped.py; not __init__.py (re-exports) nor idle.py.
     assert profile["files_parsed"] == 4
+
+
+REPO = (
+    "import urllib.parse\n\n\nclass Repo:\n    def __init__(self, requester):\n"
+    "        self._requester = requester\n\n    def read(self, name):\n"
+    "        return self._requester.request_json('GET', urllib.parse.quote(name))\n\n"
+    "    def cached(self, verb):\n        return verb in ('GET', 'HEAD')\n"
+)
+
+
+def test_a_module_that_only_passes_method_names_to_calls_is_not_parsed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that imports an HTTP library for a helper and hands method names to an
+    object of its own (PyGithub's `requester.requestJsonAndCheck("POST", ...)`) makes no
+    request and offers no constant; the same module with a module constant offers it."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(
+        project,
+        "app/http.py",
+        "import requests\n\n\ndef send(method, url, body):\n"
+        "    return requests.request(method, url, json=body, timeout=5)\n",
+        age=HOUR,
+    )
+    write(project, "app/repo.py", REPO, age=HOUR)
+    write(project, "app/verbs.py", REPO + "\n\nREAD = 'GET'\n", age=HOUR)
+    write(
+        project,
+        "app/client.py",
+        "from app.http import send\nfrom app.verbs import READ\n\n\n"
+        "def fetch(url, query):\n    return send(READ, url, query)\n",
+        age=HOUR,
+    )
+    output, profile = profiled(project, "--no-cache", "--output-format", "concise", "app")
+    assert "app/client.py:6:28: ML101" in output
+    # http.py, verbs.py and client.py; repo.py is read but not parsed.
+    assert (profile["files_read"], profile["files_parsed"]) == (4, 3)
+    # The findings are those of a run that parses it.
+    config = Config(cross_module=True)
+    screened = lint_paths(["app"], config, jobs=1).diagnostics
+    monkeypatch.setattr(screen, "_names_a_method", lambda tree: True)
+    assert lint_paths(["app"], config, jobs=1).diagnostics == screened
 
 
 def test_a_pre_commit_run_on_one_file_uses_the_cache_of_a_run_over_the_project(

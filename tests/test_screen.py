@@ -139,6 +139,51 @@ def test_a_project_run_keeps_imports_of_the_index_and_method_names() -> None:
     assert may_have_facts(constant, project=set(), module="pkg.mod")
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "METHOD = 'post'",
+        "METHOD: str = 'POST'",
+        "METHOD = 'GET' if fast else 'POST'",
+        "METHOD = ('post').upper()",
+        "METHOD = os.environ.get('M') or 'PUT'",
+        "class Verb:\n    READ = 'GET'",
+        "class Client:\n    def __init__(self):\n        self.method = 'PATCH'",
+        "def f():\n    verb = 'DELETE'\n    return verb",
+        "log((verb := 'POST'))",
+        "METHOD = f'GET'",
+        "for verb in ('GET', 'HEAD'):\n    log(verb)",
+        "VERBS = ['GET', 'HEAD']",
+    ],
+)
+def test_a_project_run_keeps_a_method_name_a_name_or_attribute_may_hold(code: str) -> None:
+    source = f"import os\nimport urllib.parse\n\n{code}\n"
+    assert not may_have_facts(source)
+    assert may_have_facts(source, project=set(), module="pkg.mod")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "requester.request_json('POST', urllib.parse.quote(name))",
+        "requester.request_json(verb='PATCH', url=u)",
+        "result = requester.call('GET', items=['HEAD', 'get'])",
+        "if verb == 'GET' or verb in ('HEAD', 'OPTIONS'):\n    pass",
+        "ROUTES = {'GET': read, 'search': find}",
+        "handler = ROUTES['GET']",
+        "log(f'GET')",
+        "def f(r):\n    return r.send('PUT', lambda: 'DELETE')",
+        '"""Sends a \'POST\' request."""  # "GET"',
+    ],
+)
+def test_a_project_run_drops_a_method_name_only_passed_or_compared(code: str) -> None:
+    source = f"import os\nimport urllib.parse\n\n{code}\n"
+    assert not may_have_facts(source, project=set(), module="pkg.mod")
+    # It still keeps the file for the reasons it always had.
+    assert may_have_facts(source + "from .util import x\n", project={"pkg.util"}, module="pkg.m")
+    assert may_have_facts(source + "import requests\nrequests.post(u)\n", project=set())
+
+
 # -- no name the engine follows is taken for an unproductive one -------------------------------
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)+$")
