@@ -74,3 +74,18 @@ def test_a_spared_file_without_findings_is_not_tokenized(monkeypatch: pytest.Mon
     monkeypatch.setattr(suppress, "read_suppressions", tokenized)
     source = "import requests\n\n\ndef f(x):  # noqa: E501\n    return x  # noqa: E501\n"
     assert lint_source(source, "a.py") == []
+
+
+def test_a_file_without_suppression_comments_is_not_tokenized_for_its_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its findings stand as they are: no comment of it can suppress one."""
+    source = f"{CALL}  # a comment\n"
+    found = lint_source(source, "a.py")
+    assert [d.code for d in found] == ["ML101"]
+
+    def tokenized(source: str) -> suppress.Suppressions:
+        raise AssertionError("read its comments")
+
+    monkeypatch.setattr(suppress, "read_suppressions", tokenized)
+    assert lint_source(source, "a.py") == found
