@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from methodlint.libraries import Api
@@ -132,7 +132,7 @@ class ModuleSummary:
         return found
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=sorted)
+        return json.dumps(plain(self), sort_keys=True, separators=(",", ":"), default=sorted)
 
     def digest(self) -> str:
         return hashlib.blake2b(self.to_json().encode(), digest_size=12).hexdigest()
@@ -147,6 +147,25 @@ class ModuleSummary:
             classes={k: _class(v) for k, v in raw["classes"].items()},
             exports=tuple(raw["exports"]) if raw.get("exports") is not None else None,
         )
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """`dataclasses.asdict` of a summary, for JSON: its leaves are strings, numbers, None and
+    frozensets, which need no copy (asdict deep-copies each, which made writing a large
+    module's summary cost a tenth of its analysis)."""
+    names = _FIELDS.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
 
 
 def _api(raw: dict[str, Any]) -> Api:
