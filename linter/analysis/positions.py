@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from typing import Any
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext, suppress
+from typing import Any, Literal
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -46,12 +46,12 @@ class _State(CodegenState):
         self.left = -1
 
     def _advance(self, value: str) -> None:
-        parts = _NEWLINE.split(value)
-        if len(parts) == 1:
+        if "\n" not in value and "\r" not in value:
             self.column += len(value)
-        else:
-            self.line += len(parts) - 1
-            self.column = len(parts[-1])
+            return
+        parts = _NEWLINE.split(value)
+        self.line += len(parts) - 1
+        self.column = len(parts[-1])
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -79,33 +79,62 @@ class _State(CodegenState):
             if self.left == 0 and self.verified:
                 raise _Done
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self, node: Any, *, start_node: Any = None, end_node: Any = None
-    ) -> Iterator[None]:
-        line, column = self.line, self.column
+    ) -> AbstractContextManager[None]:
+        # Called for most nodes generated: a plain object, not a generator, and nothing at
+        # all for the nodes not wanted.
         key = id(node)
         if key == self.statement:
-            if (line, column + 1) != self.expected:
+            if (self.line, self.column + 1) != self.expected:
                 raise _Done  # not where CPython has it: `verified` stays False
             self.verified = True
             if self.left == 0:
                 raise _Done
-        # No `finally`: when generating stops early, the nodes still open have no span.
-        yield
-        if key in self.wanted:
-            start = (line, column + 1)
-            if start_node is not None and id(start_node) in self.found:
-                found = self.found[id(start_node)]
-                start = (found.line, found.column)
-            end = (self.line, self.column + 1)
-            if end_node is not None and id(end_node) in self.found:
-                found = self.found[id(end_node)]
-                end = (found.end_line, found.end_column)
-            first = key not in self.found
-            self.found[key] = Span(start[0], start[1], end[0], end[1])
-            if first:
-                self._one_less(key)
+        if key not in self.wanted:
+            return _NOTHING
+        return _Recording(self, key, start_node, end_node)
+
+    def record(self, recording: _Recording) -> None:
+        """A wanted node has been generated: its span."""
+        key = recording.key
+        start = (recording.line, recording.column + 1)
+        start_node, end_node = recording.start_node, recording.end_node
+        if start_node is not None and id(start_node) in self.found:
+            found = self.found[id(start_node)]
+            start = (found.line, found.column)
+        end = (self.line, self.column + 1)
+        if end_node is not None and id(end_node) in self.found:
+            found = self.found[id(end_node)]
+            end = (found.end_line, found.end_column)
+        first = key not in self.found
+        self.found[key] = Span(start[0], start[1], end[0], end[1])
+        if first:
+            self._one_less(key)
+
+
+_NOTHING: AbstractContextManager[None] = nullcontext()
+
+
+class _Recording:
+    """The generation of one wanted node: where it started."""
+
+    __slots__ = ("column", "end_node", "key", "line", "start_node", "state")
+
+    def __init__(self, state: _State, key: int, start_node: Any, end_node: Any) -> None:
+        self.state = state
+        self.key = key
+        self.line, self.column = state.line, state.column
+        self.start_node, self.end_node = start_node, end_node
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> Literal[False]:
+        # When generating stops early (`_Done`), the nodes still open have no span.
+        if kind is None:
+            self.state.record(self)
+        return False
 
 
 def compute_spans(
