@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# Not `typing.TYPE_CHECKING`: importing typing (and the `re` it imports) takes longer than the
+# rest of start-up until the entry point's signal handlers are set (`methodlint.__main__`).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from methodlint.config import Config, ConfigError
     from methodlint.diagnostics import Diagnostic, Severity
     from methodlint.runner import Report, lint_paths, lint_source

@@ -9,11 +9,38 @@ every write goes to a temporary file that is renamed into place.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
-from types import FrameType
+
+TYPE_CHECKING = False  # not `typing`'s: importing typing is slow, and comes after the handlers
+if TYPE_CHECKING:
+    from typing import Any
+
+# CPython's own module, loaded at start-up: `signal` imports `enum`, which takes longer than
+# the rest of the way to here.
+early: Any = sys.modules.get("_signal")
+if early is None:  # another Python
+    import signal as early
+
+
+def _interrupted_early(number: int, frame: object) -> None:
+    # Before `run` takes over nothing is open and nothing written: one line and the status
+    # (contextlib is not imported yet).
+    try:  # noqa: SIM105
+        os.write(2, b"methodlint: interrupted\n")
+    except OSError:
+        pass
+    os._exit(130)
+
+
+# First of all, before the imports below: an interruption while they run is one line too.
+for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    if hasattr(early, _name):
+        early.signal(getattr(early, _name), _interrupted_early)
+
+import contextlib  # noqa: E402
+import signal  # noqa: E402
+from types import FrameType  # noqa: E402
 
 
 class Interrupted(BaseException):

@@ -316,6 +316,28 @@ def test_an_interruption_during_start_up_is_one_line(project: Path) -> None:
     assert done.stderr == "methodlint: interrupted\n"
 
 
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_an_interruption_while_the_entry_point_is_imported_is_one_line(
+    project: Path, name: str
+) -> None:
+    # The console script imports `methodlint.__main__`, then calls `run`: a signal between the
+    # two (while the entry module's own imports run) is one line and status 130 too.
+    launcher = textwrap.dedent(
+        f"""
+        import os, signal
+        import methodlint.__main__
+        os.kill(os.getpid(), signal.{name})
+        methodlint.__main__.run()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", launcher], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130
+    assert done.stderr == "methodlint: interrupted\n"
+    assert done.stdout == ""
+
+
 @needs_fork
 def test_an_interrupted_run_saves_the_finished_entries(
     project: Path, monkeypatch: pytest.MonkeyPatch
