@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -54,6 +55,24 @@ class _Cycle:
     pending: int = 0  # members of the current round not done
     round: int = 0
     changed: set[int] = field(default_factory=set)
+    # The members' module names, and those two members share: one set for the whole cycle
+    # (a set per member would be quadratic: kubernetes' models make cycles of 1,400).
+    modules: frozenset[str] = frozenset()
+    twice: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Modules:
+    """The module names of an import cycle, less one member's own (its peers), or all."""
+
+    names: frozenset[str]
+    less: str | None = None
+
+    def __contains__(self, module: object) -> bool:
+        return module != self.less and module in self.names
+
+
+_NO_MODULES = _Modules(frozenset())
 
 
 @dataclass
@@ -77,10 +96,6 @@ class _Node:
     outcome: _Outcome | None = None
 
     relevant: bool = False  # its summary offers something (see `_Schedule.offers`)
-    # The module names of its import cycle's other members, once asked for: a cycle of
-    # hundreds of modules (stripe's) would otherwise cost a set of hundreds per question.
-    peer_modules: frozenset[str] | None = None
-    cycle_modules: frozenset[str] | None = None  # and its own (as `keep` last had it)
     # The modules its summary points at (`referenced_modules`), for the summary they are of.
     _references: tuple[ModuleSummary, set[str]] | None = None
     cycle: int = -1  # its import cycle, if it is in one
@@ -126,13 +141,16 @@ class _Schedule:
         # Summaries of modelled modules outside the project (`analysis.models`).
         self.models = models or {}
         self.by_module = {n.file.module: n for n in nodes if n.file.module is not None}
-        self._cycle: frozenset[str] = frozenset()
+        self._cycle = _NO_MODULES
         self.cycles: list[_Cycle] = []
         self.index_of = {id(node): index for index, node in enumerate(nodes)}
         for index, node in enumerate(nodes):
             if node.peers and node.cycle < 0:
                 cycle = _Cycle([index, *node.peers])
                 cycle.pending = len(cycle.members)
+                names = [m for i in cycle.members if (m := nodes[i].file.module) is not None]
+                cycle.modules = frozenset(names)
+                cycle.twice = frozenset(m for m, n in Counter(names).items() if n > 1)
                 for member in cycle.members:
                     nodes[member].cycle = len(self.cycles)
                 self.cycles.append(cycle)
@@ -213,12 +231,14 @@ class _Schedule:
             self.keep(node, ModuleSummary.from_json(summary) if summary else None)
         return _Outcome(entry.diagnostics, unchanged=True)
 
-    def _peer_modules(self, node: _Node) -> frozenset[str]:
-        if node.peer_modules is None:
-            node.peer_modules = frozenset(
-                m for p in node.peers if (m := self.nodes[p].file.module) is not None
-            )
-        return node.peer_modules
+    def _peer_modules(self, node: _Node) -> _Modules:
+        """The module names of the other members of its import cycle."""
+        if node.cycle < 0:
+            return _NO_MODULES
+        cycle = self.cycles[node.cycle]
+        own = node.file.module
+        # A name another member shares stays in (as a set of the peers' names has it).
+        return _Modules(cycle.modules, None if own in cycle.twice else own)
 
     def _references(self, node: _Node) -> set[str]:
         """`referenced_modules` of a module's summary (which has a digest)."""
@@ -232,14 +252,17 @@ class _Schedule:
     def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
         node.summary = summary
         node._digest = None
+        peers = self._peer_modules(node)
         if summary is None:
-            self._cycle = frozenset()
-        elif summary.module in self._peer_modules(node):
-            self._cycle = self._peer_modules(node)
-        else:
-            if node.cycle_modules is None or summary.module not in node.cycle_modules:
-                node.cycle_modules = self._peer_modules(node) | {summary.module}
-            self._cycle = node.cycle_modules
+            self._cycle = _NO_MODULES
+        elif summary.module in peers:
+            self._cycle = peers
+        elif summary.module == peers.less:
+            self._cycle = _Modules(peers.names)  # its own name is one of the cycle's
+        elif not peers.names:
+            self._cycle = _Modules(frozenset((summary.module,)))
+        else:  # a summary of another name than its module's: not seen, but stays exact
+            self._cycle = _Modules((peers.names - {peers.less}) | {summary.module})
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
     def _imports_offer(self, node: _Node) -> bool:
@@ -453,7 +476,7 @@ class _Schedule:
 
     def _peers_offer(self, node: _Node, changed: set[int]) -> bool:
         """What the module imports from the changed modules of its cycle offers something."""
-        self._cycle = frozenset()
+        self._cycle = _NO_MODULES
         for module, names in node.scan:
             for name in names or ("",):
                 target = self.by_module.get(f"{module}.{name}") if name else None

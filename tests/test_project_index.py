@@ -465,3 +465,31 @@ def test_an_edit_in_an_import_cycle_re_checks_the_members_it_changes(tmp_path: P
     edit(tmp_path, "pkg/b.py", "return a.post('/orders', o)", "return None")
     output, changed = profiled(tmp_path, *args)
     assert output == ""
+
+
+def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path) -> None:
+    """Each member of a cycle asks which modules are its peers (kubernetes' models make
+    cycles of 1,400 modules): the answers share the cycle's one set of names."""
+    from methodlint.engine import EngineSettings, FileLinter
+    from methodlint.project import discover
+    from methodlint.project_run import _link, _Node, _read, _Schedule
+
+    count = 60
+    for number in range(count):
+        following = (number + 1) % count
+        write(tmp_path, f"pkg/m{number}.py", f"from pkg import m{following}\nX = 1\n")
+    write(tmp_path, "pkg/__init__.py", "")
+    project = discover([str(path) for path in sorted((tmp_path / "pkg").glob("*.py"))], ())
+    linter = FileLinter(EngineSettings.from_config(Config(cross_module=True)))
+    nodes = [_Node(file, file.path, True) for file in project.files]
+    for node in nodes:
+        _read(node, linter, None)
+    _link(nodes, project.modules)
+    schedule = _Schedule(nodes)
+    members = [node for node in nodes if node.peers]
+    assert len(members) == count
+    views = [schedule._peer_modules(node) for node in members]
+    assert len({id(view.names) for view in views}) == 1
+    for node, view in zip(members, views, strict=True):
+        assert node.file.module not in view
+        assert all(nodes[peer].file.module in view for peer in node.peers)
