@@ -15,7 +15,8 @@ routes, with every span) must be identical, and a file LibCST rejects (ML001) mu
 screened out. Prints the counts (files, pre-filtered, screened out, with facts, compared)
 and every difference; exit status 1 when there is one. `--save OUT` also writes a digest of
 each file's facts, and `--against OLD` compares them with such a file written by an earlier
-version of methodlint (facts identical before and after a change of the analysis itself).
+version of methodlint (facts identical before and after a change of the analysis itself),
+in this checkout or another: a file is named by its root's name and the path under it.
 `--project` checks each package folder (each folder under a root, the fixtures' projects by
 default) as a project run (`cross-module = true`) with the screen and without it, and
 compares the findings: there the screen also keeps what a module offers the others.
@@ -107,7 +108,8 @@ def compare(path: str) -> dict[str, Any]:
         candidate = _in_big_stack(lambda: analyse(module, path, tree=tree, source=source))[0]
     result["seconds"] = [screened - started, parsed - screened, analysed - parsed]
     before, after = canonical(reference), canonical(candidate)
-    text = json.dumps(after, sort_keys=True).encode()
+    # Without the file's own path: digests saved from one checkout compare with another's.
+    text = json.dumps({k: v for k, v in after.items() if k != "path"}, sort_keys=True).encode()
     result["digest"] = hashlib.sha256(text).hexdigest()
     if before != after:
         for key in before:
@@ -168,6 +170,14 @@ def python_files(paths: Iterable[Path]) -> list[str]:
     return found
 
 
+def keyed(path: str, roots: Iterable[Path]) -> str:
+    """A file's name for `--save` and `--against`: its root's name and the path under it."""
+    for root in roots:
+        if root.is_dir() and Path(path).is_relative_to(root):
+            return str(Path(root.name) / Path(path).relative_to(root))
+    return path
+
+
 def corpus_folder() -> Path | None:
     sys.path.insert(0, str(HERE))
     try:
@@ -225,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result['path']}")
         for difference in result["differences"]:
             print(f"    {difference}")
-    digests = {r["path"]: r["digest"] for r in results if "digest" in r}
+    # Keyed by the root's name and the path under it (`fixtures/calls/x.py`), not the
+    # checkout's place: `--save` in one clone, `--against` in another.
+    digests = {keyed(r["path"], roots): r["digest"] for r in results if "digest" in r}
     if args.save:
         args.save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
         print(f"facts digests of {len(digests):,} files written to {args.save}")
