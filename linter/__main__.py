@@ -22,21 +22,29 @@ early: Any = sys.modules.get("_signal")
 if early is None:  # another Python
     import signal as early
 
+INTERRUPTED = "methodlint: interrupted\n"
+
+
+def _on_signals(module: Any, handler: object) -> None:
+    """Set `handler` for Ctrl-C, SIGTERM and SIGHUP (those this system has), through
+    `module` (`signal`, or `_signal` before `signal` is imported)."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(module, name):
+            module.signal(getattr(module, name), handler)
+
 
 def _interrupted_early(number: int, frame: object) -> None:
     # Before `run` takes over nothing is open and nothing written: one line and the status
     # (contextlib is not imported yet).
     try:  # noqa: SIM105
-        os.write(2, b"methodlint: interrupted\n")
+        os.write(2, INTERRUPTED.encode())
     except OSError:
         pass
     os._exit(130)
 
 
 # First of all, before the imports below: an interruption while they run is one line too.
-for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
-    if hasattr(early, _name):
-        early.signal(getattr(early, _name), _interrupted_early)
+_on_signals(early, _interrupted_early)
 
 import contextlib  # noqa: E402
 import signal  # noqa: E402
@@ -49,17 +57,13 @@ class Interrupted(BaseException):
 
 def _interrupt(number: int, frame: FrameType | None) -> None:
     # Once is enough: a second Ctrl-C while cleaning up must not cut the cleaning short.
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _on_signals(signal, signal.SIG_IGN)
     raise Interrupted(number)
 
 
 def run() -> None:
     try:
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                signal.signal(getattr(signal, name), _interrupt)
+        _on_signals(signal, _interrupt)
         from methodlint.cli import main
 
         main()
@@ -67,7 +71,7 @@ def run() -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             sys.stdout.flush()
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            sys.stderr.write("methodlint: interrupted\n")
+            sys.stderr.write(INTERRUPTED)
             sys.stderr.flush()
         os._exit(130)
 

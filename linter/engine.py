@@ -490,12 +490,8 @@ class FileLinter:
 
     def _findings(self, facts: FileFacts, source: str, path: str) -> list[Diagnostic]:
         """The rules' findings on a file's facts, less those its comments suppress."""
-        # ML902 reads the comments only when the text may hold a suppression.
-        invalid = (
-            self.invalid_suppression is not None
-            and _may_suppress(source)
-            and suppress.may_name_unknown(source)
-        )
+        # ML902 reads the comments only when one may name an unknown code.
+        invalid = self.invalid_suppression is not None and suppress.may_name_unknown(source)
         if (
             not facts.calls
             and not facts.method_tokens
@@ -529,15 +525,12 @@ class FileLinter:
                 # written inside a wrapper and judged again at each of its calls.
                 key = (rule.code, finding.span)
                 diagnostics.setdefault(key, diagnostic)
-        # Read once for both: the comments of the file, from its tokens; a text that names
-        # neither `noqa` nor `methodlint:` has none, and is not tokenized for them.
-        suppressions = None
-        if diagnostics or self.unused_suppressions is not None or invalid:
-            suppressions = (
-                suppress.read_suppressions(source)
-                if _may_suppress(source)
-                else suppress.Suppressions()
-            )
+        # Read once for both: the comments of the file, from its tokens.
+        suppressions = (
+            suppress.read_suppressions(source)
+            if diagnostics or self.unused_suppressions is not None or invalid
+            else None
+        )
         kept = suppress.apply(source, diagnostics.values(), suppressions) + crashed
         if invalid and suppressions is not None and self.invalid_suppression is not None:
             kept += [
@@ -551,11 +544,6 @@ class FileLinter:
             )
             kept += [_diagnostic(self.unused_suppressions.rule, path, f) for f in unused]
         return kept
-
-
-def _may_suppress(source: str) -> bool:
-    """Whether the text may hold a suppression comment (a cheap screen before tokenizing)."""
-    return "methodlint:" in source or "noqa" in source.lower()
 
 
 def _diagnostic(rule: Rule | type[Rule], path: str, finding: Finding) -> Diagnostic:
