@@ -66,6 +66,7 @@ def discover(
     symlink loops are not followed; this never raises on the file system's account.
     """
     namer = _Namer(src)
+    realpath = _RealPaths()
     base = os.path.abspath(cwd if cwd is not None else os.getcwd())
     seen: set[str] = set()
     files: list[ProjectFile] = []
@@ -76,7 +77,7 @@ def discover(
     for given in paths:
         text = os.fspath(given)
         absolute = os.path.normpath(os.path.join(base, text))
-        real = os.path.realpath(absolute)
+        real = realpath(absolute)
         if real in seen:
             continue
         seen.add(real)
@@ -95,7 +96,7 @@ def discover(
     for start, packages_only in starts.items():
         has_init = namer.has_init if packages_only else None
         for absolute in _walk(start, has_init, base, skip, walked):
-            real = os.path.realpath(absolute)
+            real = realpath(absolute)
             if real in seen:
                 continue
             seen.add(real)
@@ -108,6 +109,22 @@ def discover(
         if file.module is not None:
             modules.setdefault(file.module, file.path)
     return Project(files, given_count, modules)
+
+
+class _RealPaths:
+    """`os.path.realpath` of files, each folder's resolved once (a file's own link is still
+    followed): a tree of 10,000 files cost 170,000 `lstat` calls otherwise."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, absolute: str) -> str:
+        folder, name = os.path.split(absolute)
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = os.path.realpath(folder)
+        path = os.path.join(real, name)
+        return os.path.realpath(path) if os.path.islink(path) else path
 
 
 class _Namer:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import sys
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -252,17 +254,10 @@ class _Schedule:
     def keep(self, node: _Node, summary: ModuleSummary | None) -> None:
         node.summary = summary
         node._digest = None
-        peers = self._peer_modules(node)
-        if summary is None:
-            self._cycle = _NO_MODULES
-        elif summary.module in peers:
-            self._cycle = peers
-        elif summary.module == peers.less:
-            self._cycle = _Modules(peers.names)  # its own name is one of the cycle's
-        elif not peers.names:
-            self._cycle = _Modules(frozenset((summary.module,)))
-        else:  # a summary of another name than its module's: not seen, but stays exact
-            self._cycle = _Modules((peers.names - {peers.less}) | {summary.module})
+        # Its own module is known (the summary just kept); its peers' summaries are not
+        # until its import cycle is done, so what they offer counts (`_cycle_done` then
+        # decides again with all of them).
+        self._cycle = self._peer_modules(node)
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
     def _imports_offer(self, node: _Node) -> bool:
@@ -319,15 +314,34 @@ class _Schedule:
             return True  # the worker says why it cannot be read (or that it is no file)
         return words.found_in(data)
 
-    def _reexports(self, node: _Node) -> ModuleSummary | None:
+    def _reexports(self, node: _Node, peers: bool = False) -> ModuleSummary | None:
+        """The summary of a module that is not parsed: what it imports from modules outside
+        its import cycle (with `peers`, from its peers too, once they are known). A peer
+        bound as a module (`from pkg import sub` among modules that import each other) is
+        left out: what it offers reaches the importers through the peer itself."""
         if node.file.module is None:
             return None
-        return reexports(
+        peer_modules = self._peer_modules(node)
+        if peers:
+            self._cycle = _NO_MODULES
+            imports = node.scan
+        else:
+            self._cycle = peer_modules
+            imports = self._outside_cycle(node)
+        summary = reexports(
             node.file.module,
-            self._outside_cycle(node),
+            imports,
             self._offering,
             lambda module: self._offering(module) is not None,
         )
+        if summary is None:
+            return None
+        names = {
+            name: shape
+            for name, shape in summary.names.items()
+            if shape[0] != "module" or shape[1] not in peer_modules
+        }
+        return ModuleSummary(summary.module, names) if names else None
 
     def _name_offers(self, summary: ModuleSummary, name: str) -> bool:
         if name in summary.functions:
@@ -451,11 +465,10 @@ class _Schedule:
                 self.keep(node, node.next_summary)
                 changed.add(index)
                 really.add(index)
-        again = [
-            i
-            for i in cycle.members
-            if self._again(self.nodes[i], really if self.nodes[i].fresh_outcome else changed)
-        ]
+        for index in self._reexported(cycle):
+            changed.add(index)
+            really.add(index)
+        again = [i for i in cycle.members if self._again(self.nodes[i], changed, really)]
         if again and cycle.round < _CYCLE_ROUNDS:
             cycle.round += 1
             cycle.pending = len(again)
@@ -464,15 +477,73 @@ class _Schedule:
                 self.nodes[index].rounds += 1
                 self.nodes[index].ran = True
             return [(index, None) for index in again]
+        # The cycle is done: whether each member offers something is now known, not assumed
+        # (a cycle wholly from the cache keeps what was stored, decided so the last time).
+        if any(self.nodes[i].ran for i in cycle.members):
+            self._cycle = _NO_MODULES
+            for index in cycle.members:
+                node = self.nodes[index]
+                summary = node.summary
+                node.relevant = summary is not None and self.offers(summary, {summary.module})
+                node._digest = None
         released: list[tuple[int, _Outcome | None]] = []
         for index in cycle.members:
             released.extend(self._release(self.nodes[index]))
         return released
 
-    def _again(self, node: _Node, changed: set[int]) -> bool:
+    def _again(self, node: _Node, changed: set[int], really: set[int]) -> bool:
         """A member of a cycle is checked once more: it imports a member whose summary is
-        news to it and offers it something."""
-        return bool(node.imports & changed) and self._peers_offer(node, changed)
+        news to it and offers it something, and, if it was not parsed, its bytes use that
+        (`project_screen`, as for what is imported from outside the cycle). A result from
+        the cache is checked again when a member it imports has another summary than it
+        had then (`really`), whether or not that one still offers something."""
+        if node.fresh_outcome:
+            return bool(node.imports & really)
+        if not (node.imports & changed) or not self._peers_offer(node, changed):
+            return False
+        return not self._unparsed(node) or self._uses_peer_offers(node, changed)
+
+    @staticmethod
+    def _unparsed(node: _Node) -> bool:
+        """A module of this run that was not parsed: nothing of its own to look for, and
+        nothing it imports from outside its cycle used (its summary is what it re-exports)."""
+        return not node.reason and not node.ran and not node.fresh_outcome
+
+    def _uses_peer_offers(self, node: _Node, changed: set[int]) -> bool:
+        """The module's bytes use what it imports from the changed members of its cycle."""
+        self._cycle = _NO_MODULES
+        modules = {self.nodes[i].file.module for i in changed}
+
+        def offering(module: str) -> ModuleSummary | None:
+            return self._offering(module) if module in modules else None
+
+        words = imported_words(node.scan, offering, self._summary_of, self.by_module)
+        if words.unknown:
+            return True
+        try:
+            data = read_regular(node.file.path)
+        except OSError:
+            return True
+        return words.found_in(data)
+
+    def _reexported(self, cycle: _Cycle) -> set[int]:
+        """The members not parsed take what they import from their peers too, as they
+        re-export it: those whose summary changed so (repeated while one does, for a name
+        re-exported through several members)."""
+        changed: set[int] = set()
+        unparsed = [i for i in cycle.members if self._unparsed(self.nodes[i])]
+        for _ in range(len(unparsed)):
+            news = False
+            for index in unparsed:
+                node = self.nodes[index]
+                summary = self._reexports(node, peers=True)
+                if summary != node.summary:
+                    self.keep(node, summary)
+                    changed.add(index)
+                    news = True
+            if not news:
+                break
+        return changed
 
     def _peers_offer(self, node: _Node, changed: set[int]) -> bool:
         """What the module imports from the changed modules of its cycle offers something."""
@@ -574,8 +645,7 @@ def run_project(
         absolute = os.path.abspath(file.path)
         display = shown.get(absolute, file.path)
         nodes.append(_Node(replace(file, path=absolute), display, index < project.given))
-    for node in nodes:
-        _read(node, linter, store)
+    _read_all(nodes, linter, store, workers)
     _link(nodes, project.modules)
     schedule = _Schedule(nodes, linter.models)
     jobs = [_Job(n.file.path, n.display) for n in nodes]
@@ -600,15 +670,67 @@ def run_project(
     return found
 
 
-def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
-    """The imports of a module and whether its bytes make it worth parsing, from the cache
-    when the file is unchanged, else from the file."""
+def _read_all(nodes: list[_Node], linter: FileLinter, store: Cache | None, workers: int) -> None:
+    """The imports and the reason to parse of every module (`_read`): the files the cache
+    does not know are read and scanned by `workers` processes when there are many (a large
+    project's scan would otherwise keep the workers waiting)."""
+    unread = [node for node in nodes if _stat(node, linter, store)]
+    items = [(n.file.path, n.file.module, n.file.is_package, n.given) for n in unread]
+    scanned: list[tuple[list[tuple[str, tuple[str, ...]]], str]] | None = None
+    if workers > 1 and len(items) >= _PARALLEL_SCAN:
+        scanned = _scan_in_processes(items, linter, workers)
+    if scanned is None:
+        scanned = [_scanned(item, linter) for item in items]
+    for node, (scan, reason) in zip(unread, scanned, strict=True):
+        node.scan, node.reason = scan, reason
+
+
+# Files to scan from which the scan runs in worker processes.
+_PARALLEL_SCAN = 500
+_SCANNING: FileLinter | None = None  # the linter of the scanning processes (forked)
+
+
+def _scan_in_processes(
+    items: list[tuple[str, str | None, bool, bool]], linter: FileLinter, workers: int
+) -> list[tuple[list[tuple[str, tuple[str, ...]]], str]] | None:
+    """`_scanned` of each item in forked processes; None where they cannot run."""
+    import multiprocessing
+
+    global _SCANNING
+    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
+        return None
+    _SCANNING = linter
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, _quiet) as pool:
+            return pool.map(_scan_item, items, chunksize=max(1, len(items) // (8 * workers)))
+    except (OSError, multiprocessing.ProcessError):
+        return None  # scanned here instead
+    finally:
+        _SCANNING = None
+
+
+def _quiet() -> None:
+    """A scanning process leaves an interruption to the main process, which ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _scan_item(
+    item: tuple[str, str | None, bool, bool],
+) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
+    assert _SCANNING is not None
+    return _scanned(item, _SCANNING)
+
+
+def _stat(node: _Node, linter: FileLinter, store: Cache | None) -> bool:
+    """Whether the file must be read for its imports: not when the cache knows it unchanged,
+    nor when the worker is to say what it is (unreadable, a notebook, over max-file-size)."""
     path = node.file.path
     try:
         node.stat = os.stat(path)
     except OSError:
         node.reason = "http" if node.given else ""  # the worker says why it cannot be read
-        return
+        return False
     if store is not None:
         node.entry = store.get(path)
         fresh = store.fresh(path, node.stat)
@@ -616,23 +738,32 @@ def _read(node: _Node, linter: FileLinter, store: Cache | None) -> None:
             node.fresh = True
             node.scan = [(m, tuple(n)) for m, n in fresh.project.get("scan", [])]
             node.reason = str(fresh.project.get("reason", ""))
-            return
+            return False
     if is_notebook(path):
         node.reason = "http" if node.given else ""  # no module: checked alone by the worker
-        return
+        return False
     if node.stat.st_size > linter.settings.max_file_size:
         node.reason = "http"  # screened piece by piece by the worker
-        return
+        return False
+    return True
+
+
+def _scanned(
+    item: tuple[str, str | None, bool, bool], linter: FileLinter
+) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
+    """A module's imports of other modules, and why it is parsed by its own bytes: "http"
+    (the pre-filter), "constant" (it binds a method name) or ""."""
+    path, module, is_package, given = item
     try:
         data = read_regular(path)
     except OSError:
-        node.reason = "http" if node.given else ""
-        return
-    node.scan = scan_imports(data, node.file.module, node.file.is_package)
+        return [], "http" if given else ""
+    scan = scan_imports(data, module, is_package)
     if linter.prefilter(data):
-        node.reason = "http"
-    elif _CONSTANT.search(data):
-        node.reason = "constant"
+        return scan, "http"
+    if _CONSTANT.search(data):
+        return scan, "constant"
+    return scan, ""
 
 
 def _link(nodes: list[_Node], modules: dict[str, str]) -> None:

@@ -9,13 +9,18 @@ module that only imports such names and re-exports them (a package's `__init__.p
 parsed either: its summary is made from its import statements (`reexports`).
 
 The search is by bytes and conservative: a name it cannot account for (an import with `as`,
-a summary not known yet) makes the module parsed, as before the screen.
+a summary not known yet) makes the module parsed, as before the screen. Two things are not
+looked for: a wrapper through which no method and no headers reach the request
+(`FunctionShape.opaque`: its calls are requests no rule can judge, as kubernetes' generated
+API modules make them through `_call_with_legacy_options(_param, ...)`), and the methods of a
+library client an attribute holds (`.get(`, `.post(`), which only matter where that attribute
+is named (`self.pool_manager`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from methodlint.analysis.summary import ModuleSummary, ValueShape
@@ -50,66 +55,159 @@ class Words:
     # a retry helper (`with_retries(post_json, url)`) or bound to another name.
     names: set[str] = field(default_factory=set)
     receivers: set[str] = field(default_factory=set)  # `name.`
+    # What an attribute of an imported class holds (a library client, an instance of a
+    # class with wrappers) counts only where the attribute is named (`self.session`,
+    # `api.rest_client`): a chain of attributes goes through each of them.
+    gated: dict[str, Words] = field(default_factory=dict)
     classes: set[str] = field(default_factory=set)  # `class X(name)` or `X = name(` at the top
     decorators: set[str] = field(default_factory=set)  # `@name`
     imported: set[str] = field(default_factory=set)  # names whose import may carry `as`
     unknown: bool = False
 
     def empty(self) -> bool:
-        return not (self.calls or self.names or self.receivers or self.classes or self.decorators)
+        return not (
+            self.calls
+            or self.names
+            or self.receivers
+            or self.gated
+            or self.classes
+            or self.decorators
+        )
+
+    def merge(self, other: Words) -> None:
+        self.calls |= other.calls
+        self.names |= other.names
+        self.receivers |= other.receivers
+        self.classes |= other.classes
+        self.decorators |= other.decorators
+        self.imported |= other.imported
+        self.unknown = self.unknown or other.unknown
+        for attribute, words in other.gated.items():
+            self.gated.setdefault(attribute, Words()).merge(words)
 
     def found_in(self, data: bytes) -> bool:
+        return self.found(Identifiers(data))
+
+    def found(self, text: Identifiers) -> bool:
+        """Whether the module's text uses one of the words (each kind as `Identifiers`
+        finds it)."""
         if self.unknown:
             return True
         if self.empty():
             return False
-        patterns = []
-        if self.calls:
-            patterns.append(rb"(?<![\w])(?:%s)\s*\(" % _alternatives(self.calls))
-        if self.receivers:
-            patterns.append(rb"(?<![\w.])(?:%s)\s*\." % _alternatives(self.receivers))
-        if self.decorators:
-            patterns.append(rb"@\s*(?:%s)\b" % _alternatives(self.decorators))
-        if self.classes:
-            names = _alternatives(self.classes)
-            patterns.append(rb"^[ \t]*class\s+\w+\s*\([^)]*\b(?:%s)\b" % names)
-            patterns.append(rb"^\w+\s*(?::[^=\n]*)?=\s*(?:%s)\s*\(" % names)
-        if self.imported:
-            # `from m import name as other`: the name is used under another one.
-            patterns.append(rb"\b(?:%s)\s+as\s+\w" % _alternatives(self.imported))
-        if re.search(b"|".join(patterns or [rb"(?!)"]), data, re.MULTILINE) is not None:
+        if (
+            self.calls & text.called()
+            or self.receivers & text.receivers()
+            or self.decorators & text.decorators()
+            or self.classes & text.constructed()
+            or self.imported & text.renamed()
+        ):
             return True
-        if self.names:
-            code = _IMPORT_STATEMENT.sub(b"", data)
-            # Not a name in quotes (`__all__ = ["post_json"]` re-exports, it calls nothing).
-            used = rb"(?<![\w.'\"])(?:%s)\b(?!['\"])" % _alternatives(self.names)
-            return re.search(used, code) is not None
-        return False
+        if self.gated:
+            found = self.gated.keys() & text.attributes()
+            if found:
+                inner = Words()
+                for attribute in sorted(found):
+                    inner.merge(self.gated[attribute])
+                if inner.found(text):
+                    return True
+        return bool(self.names & text.names())
+
+
+class Identifiers:
+    """The names a module's text uses, by how they are used; each kind is found once, when
+    first asked for (one pass over the text per kind, instead of a pattern of every word)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.text = data.decode("utf-8", "surrogateescape")
+        self._found: dict[str, set[str]] = {}
+        self._code: str | None = None
+
+    def _all(self, kind: str, pattern: re.Pattern[str], code: bool = False) -> set[str]:
+        found = self._found.get(kind)
+        if found is None:
+            if code and self._code is None:
+                self._code = _IMPORT_TEXT.sub("", self.text)
+            text = self._code if code else self.text
+            assert text is not None
+            found = self._found[kind] = set(pattern.findall(text))
+        return found
+
+    def called(self) -> set[str]:
+        """`name(`, `obj.name(`."""
+        return self._all("called", _CALLED)
+
+    def receivers(self) -> set[str]:
+        """`name.` (not an attribute itself)."""
+        return self._all("receivers", _RECEIVER)
+
+    def decorators(self) -> set[str]:
+        return self._all("decorators", _DECORATOR)
+
+    def constructed(self) -> set[str]:
+        """A name among a class statement's bases, or called at the start of a line that
+        binds a module-level name (`X = name(`)."""
+        found = self._found.get("constructed")
+        if found is None:
+            found = set(self._all("assigned", _ASSIGNED))
+            for bases in _CLASS_BASES.findall(self.text):
+                found.update(_WORD.findall(bases))
+            self._found["constructed"] = found
+        return found
+
+    def renamed(self) -> set[str]:
+        """`name as other`."""
+        return self._all("renamed", _RENAMED)
+
+    def attributes(self) -> set[str]:
+        """Any name outside import statements and quotes, after a dot too."""
+        return self._all("attributes", _ATTRIBUTE, code=True)
+
+    def names(self) -> set[str]:
+        """Any name outside import statements and quotes, not after a dot (not in
+        `__all__ = ["post_json"]`, which re-exports, it calls nothing)."""
+        return self._all("names", _USED, code=True)
+
+
+_NAME = r"[^\W\d]\w*"
+_CALLED = re.compile(rf"(?<!\w)({_NAME})\s*\(")
+_RECEIVER = re.compile(rf"(?<![\w.])({_NAME})\s*\.")
+_DECORATOR = re.compile(rf"@\s*({_NAME})")
+_CLASS_BASES = re.compile(r"^[ \t]*class\s+\w+\s*\(([^)]*)", re.MULTILINE)
+_WORD = re.compile(r"\w+")
+_ASSIGNED = re.compile(rf"^\w+\s*(?::[^=\n]*)?=\s*({_NAME})\s*\(", re.MULTILINE)
+_RENAMED = re.compile(rf"(?<!\w)({_NAME})\s+as\s+\w")
+_ATTRIBUTE = re.compile(rf"(?<![\w'\"])({_NAME})\b(?!['\"])")
+_USED = re.compile(rf"(?<![\w.'\"])({_NAME})\b(?!['\"])")
 
 
 # An import statement, parenthesised over several lines or continued with a backslash.
-_IMPORT_STATEMENT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\r?\n)*[^\n]*)",
+_IMPORT_TEXT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\r?\n)*[^\n]*)",
     re.MULTILINE,
 )
-
-
-def _alternatives(names: Iterable[str]) -> bytes:
-    return b"|".join(re.escape(n.encode()) for n in sorted(names))
 
 
 class WordFinder:
     """The words of what modules offer, from their summaries (`summary_of`: None when a
     module is not known yet)."""
 
-    def __init__(self, summary_of: Callable[[str], ModuleSummary | None]) -> None:
+    def __init__(
+        self, summary_of: Callable[[str], ModuleSummary | None], gate: bool = True
+    ) -> None:
         self.summary_of = summary_of
+        # What an attribute holds counts behind its name (`Words.gated`); without `gate`,
+        # as any other word (what a gated attribute's class holds in turn).
+        self.gate = gate
+        self._closures: dict[tuple[str, str], Words] = {}
+        self._ungated: WordFinder | None = None
 
     def imported_name(self, words: Words, summary: ModuleSummary, name: str) -> None:
         """`from module import name`, used as `name` in the importing module."""
         words.imported.add(name)
         if name in summary.functions:
-            words.names.add(name)
+            if not summary.functions[name].opaque:
+                words.names.add(name)
         elif name in summary.classes:
             words.classes.add(name)
             self.class_words(words, summary.module, name, set())
@@ -125,7 +223,11 @@ class WordFinder:
         if summary is None:
             words.unknown = True
             return
-        words.calls.update(key.rsplit(".", 1)[-1] for key in summary.functions)
+        words.calls.update(
+            key.rsplit(".", 1)[-1]
+            for key, function in summary.functions.items()
+            if not function.opaque
+        )
         for name in summary.classes:
             words.classes.add(name)
             words.calls.add(name)  # `http.Client(...)`: a class reached through its module
@@ -134,6 +236,8 @@ class WordFinder:
             self.shape_words(words, shape, name, seen)
 
     def class_words(self, words: Words, module: str, name: str, seen: set[tuple[str, str]]) -> None:
+        """The words of a class whose instances the module may hold: its wrapper methods,
+        and, behind their names, what its attributes hold."""
         if (module, name) in seen:
             return
         seen.add((module, name))
@@ -144,22 +248,51 @@ class WordFinder:
         cls = summary.classes.get(name)
         if cls is None:
             return
-        words.calls.update(cls.methods)
+        words.calls.update(
+            method for method, (owner, key) in cls.methods.items() if not self._opaque(owner, key)
+        )
         if cls.client is not None:
             words.calls.update(CLIENT_METHODS)
         if cls.retry is not None:
             words.calls.add(name)  # a Retry subclass matters where it is constructed
         for attr, shape in cls.attributes.items():
-            self.shape_words(words, shape, attr, seen)
+            self.shape_words(words, shape, attr, seen, attribute=self.gate)
+
+    def _closure(self, module: str, name: str) -> Words:
+        """Every word of a class, its attributes' included without their names."""
+        found = self._closures.get((module, name))
+        if found is None:
+            if self._ungated is None:
+                self._ungated = WordFinder(self.summary_of, gate=False)
+            found = self._closures[(module, name)] = Words()
+            self._ungated.class_words(found, module, name, set())
+        return found
+
+    def _opaque(self, module: str, key: str) -> bool:
+        """A wrapper method whose calls no rule judges (`FunctionShape.opaque`)."""
+        summary = self.summary_of(module)
+        function = summary.functions.get(key) if summary is not None else None
+        return function is not None and function.opaque
 
     def shape_words(
-        self, words: Words, shape: ValueShape, name: str, seen: set[tuple[str, str]]
+        self,
+        words: Words,
+        shape: ValueShape,
+        name: str,
+        seen: set[tuple[str, str]],
+        attribute: bool = False,
     ) -> None:
-        """A value named `name` (a module-level name or an attribute) of that shape."""
+        """A value named `name` (a module-level name, or an attribute of a class) of that
+        shape."""
         kind = shape[0]
-        if kind == "client":
+        if kind == "client" and attribute:
+            # Only where the attribute is named (`self.session.post(`, `s = api.session`).
+            words.gated.setdefault(name, Words()).calls.update(CLIENT_METHODS)
+        elif kind == "instance" and attribute:
+            words.gated.setdefault(name, Words()).merge(self._closure(shape[1], shape[2]))
+        elif kind == "client":
             words.receivers.add(name)
-            words.calls.update(CLIENT_METHODS)
+            words.calls.update(CLIENT_METHODS)  # bound to another name first
         elif kind == "instance":
             words.receivers.add(name)
             self.class_words(words, shape[1], shape[2], seen)
@@ -167,7 +300,10 @@ class WordFinder:
             words.classes.add(name)
             words.calls.add(name)
             self.class_words(words, shape[1], shape[2], seen)
-        elif kind in ("function", "decorator"):
+        elif kind == "function":
+            if not self._opaque(shape[1], shape[2]):
+                words.names.add(name)
+        elif kind == "decorator":
             words.names.add(name)
         elif kind == "module":
             words.receivers.add(name)

@@ -155,6 +155,8 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
         before = linter.parse_seconds, linter.screen_seconds
         view = ProjectView(job.index, job.module, job.package)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
+        if summary is not None:
+            summary.to_json()  # made here, in parallel, and sent with it
         seconds = _phases(linter, before, started, filtered)
         return _Outcome(
             diagnostics,

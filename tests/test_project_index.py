@@ -456,10 +456,11 @@ def test_an_edit_in_an_import_cycle_re_checks_the_members_it_changes(tmp_path: P
     args = ("-q", "--cache-dir", "cache", "pkg")
     cold_output, _ = profiled(tmp_path, *args)
     assert "pkg/a.py:11:" in cold_output
-    # An edit of c.py that leaves its summary as it was: a's and b's cached results stand.
+    # An edit of c.py that leaves its summary as it was: a's and b's cached results stand,
+    # and c.py, which uses nothing its cycle offers, is not parsed either.
     edit(tmp_path, "pkg/c.py", "LABEL = 'orders'", "LABEL = 'orders'  # shown in logs")
     output, changed = profiled(tmp_path, *args)
-    assert changed["files_read"] == 1
+    assert (changed["files_read"], changed["files_parsed"]) == (0, 0)
     assert output == cold_output
     # b's wrapper no longer sends anything: a is checked again, and its loop is fine.
     edit(tmp_path, "pkg/b.py", "return a.post('/orders', o)", "return None")
@@ -472,7 +473,7 @@ def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path)
     cycles of 1,400 modules): the answers share the cycle's one set of names."""
     from methodlint.engine import EngineSettings, FileLinter
     from methodlint.project import discover
-    from methodlint.project_run import _link, _Node, _read, _Schedule
+    from methodlint.project_run import _link, _Node, _read_all, _Schedule
 
     count = 60
     for number in range(count):
@@ -482,8 +483,7 @@ def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path)
     project = discover([str(path) for path in sorted((tmp_path / "pkg").glob("*.py"))], ())
     linter = FileLinter(EngineSettings.from_config(Config(cross_module=True)))
     nodes = [_Node(file, file.path, True) for file in project.files]
-    for node in nodes:
-        _read(node, linter, None)
+    _read_all(nodes, linter, None, 1)
     _link(nodes, project.modules)
     schedule = _Schedule(nodes)
     members = [node for node in nodes if node.peers]
@@ -493,3 +493,104 @@ def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path)
     for node, view in zip(members, views, strict=True):
         assert node.file.module not in view
         assert all(nodes[peer].file.module in view for peer in node.peers)
+
+
+TRANSPORT = (
+    "import requests\n\n\nclass Api:\n    def __init__(self):\n"
+    "        self.session = requests.Session()\n\n"
+    "    def _send(self, method, url, headers, body=None):\n"
+    "        return self.session.request(method, url, headers=headers, json=body, timeout=5)\n\n"
+    "    def call(self, args):\n        return self._send(*args)\n"
+)
+RETRIED = (
+    "from app.transport import Api\n\n\ndef create(api: Api, body):\n"
+    "    for attempt in range(3):\n        try:\n            return {call}\n"
+    "        except OSError:\n            pass\n"
+)
+
+
+def test_a_client_an_attribute_holds_and_a_wrapper_no_rule_can_judge_are_no_reason_to_parse(
+    project: Path,
+) -> None:
+    """kubernetes' generated API modules: a `.get(` of their own is no use of the client an
+    attribute of an imported class holds (`self.session`), and a call of a wrapper through
+    which no method and no headers reach (`call_api(*param)` in `_call_with_legacy_options`)
+    is a request no rule can judge; where the attribute is named, the module is parsed."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(project, "app/transport.py", TRANSPORT, age=HOUR)
+    write(
+        project,
+        "app/users.py",
+        "from app.transport import Api\n\n\ndef fetch(api: Api, cache):\n"
+        "    if cache.get('users'):\n        return cache['users']\n"
+        "    return api.call(('GET', 'https://x.test/users', None))\n",
+        age=HOUR,
+    )
+    call = "api.session.post('https://x.test/orders', json=body, timeout=5)"
+    write(project, "app/orders.py", RETRIED.format(call=call), age=HOUR)
+    call = "api._send('POST', 'https://x.test/orders', {}, body)"
+    write(project, "app/direct.py", RETRIED.format(call=call), age=HOUR)
+    output, profile = profiled(project, "--no-cache", "app")
+    assert "app/orders.py:7:20: ML201" in output
+    assert "app/direct.py:7:20: ML201" in output
+    # transport.py, orders.py and direct.py; not users.py.
+    assert profile["files_parsed"] == 3
+
+
+def test_a_member_of_an_import_cycle_is_parsed_for_its_peers_only_when_it_uses_them(
+    project: Path,
+) -> None:
+    """stripe's resources import each other (a cycle of 370 modules): a member that only
+    imports a peer's wrapper for a type hint, or re-exports it, is not parsed once the peer's
+    summary is known; what it re-exports still reaches the modules that import it."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(
+        project,
+        "app/http.py",
+        "import requests\nfrom app import models\n\n\ndef post_json(url, body):\n"
+        "    return requests.post(url, json=body, timeout=5)\n",
+        age=HOUR,
+    )
+    # In the cycle: it imports the wrapper and names it in a string only.
+    write(
+        project,
+        "app/models.py",
+        "from app.http import post_json\n\nSENDER = 'post_json'\n",
+        age=HOUR,
+    )
+    write(
+        project,
+        "app/jobs.py",
+        "from app.models import post_json\n\n\ndef run(u, b):\n"
+        "    for attempt in range(3):\n        try:\n            return post_json(u, b)\n"
+        "        except OSError:\n            pass\n",
+        age=HOUR,
+    )
+    output, profile = profiled(project, "--no-cache", "app")
+    assert "app/jobs.py:7:20: ML201" in output
+    # http.py and jobs.py; not models.py, whose summary is what it re-exports.
+    assert profile["files_parsed"] == 2
+
+
+def test_the_imports_of_a_large_project_are_scanned_in_processes(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project of many files is scanned for its imports by worker processes: the same
+    findings as when the main process scans it."""
+    import methodlint.project_run
+
+    config = Config(root=shop, cross_module=True)
+    serial = found(lint_paths([str(shop / "src")], config, jobs=1), shop)
+    monkeypatch.setattr(methodlint.project_run, "_PARALLEL_SCAN", 1)
+    calls = []
+    real = methodlint.project_run._scan_in_processes
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(methodlint.project_run, "_scan_in_processes", spy)
+    assert found(lint_paths([str(shop / "src")], config, jobs=2), shop) == serial
+    assert calls

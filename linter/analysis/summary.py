@@ -84,6 +84,24 @@ class FunctionShape:
     bound: bool  # a method: its first parameter is not an argument
     requests: tuple[RequestShape, ...]
 
+    @property
+    def opaque(self) -> bool:
+        """No method and no headers reach its requests, from its callers or from itself: a
+        call of it is a request whose method and headers are unknown, which no rule judges
+        (the body and retry rules need the method, ML205 the headers). Its name is no
+        reason to parse a module (`project_screen`)."""
+        if self.star is not None or self.star_kwarg is not None:
+            return False
+        return all(
+            r.method_param is None
+            and not r.methods
+            and r.api.method is None
+            and not r.kwargs
+            and r.headers_param is None
+            and not r.headers_known
+            for r in self.requests
+        )
+
 
 @dataclass(frozen=True)
 class ClassShape:
@@ -132,7 +150,14 @@ class ModuleSummary:
         return found
 
     def to_json(self) -> str:
-        return json.dumps(plain(self), sort_keys=True, separators=(",", ":"), default=sorted)
+        # Kept with the summary (not a field: equality and the JSON are the fields'), so that
+        # a worker that made it sends it along and the main process neither writes the JSON
+        # again for the digest nor for the cache.
+        text: str | None = self.__dict__.get("_json")
+        if text is None:
+            text = json.dumps(plain(self), sort_keys=True, separators=(",", ":"), default=sorted)
+            object.__setattr__(self, "_json", text)
+        return text
 
     def digest(self) -> str:
         return hashlib.blake2b(self.to_json().encode(), digest_size=12).hexdigest()
