@@ -100,18 +100,22 @@ def edited_package_run(
     cache = scratch / "cache"
     subprocess.run([*methodlint, "--cache-dir", str(cache), "."], cwd=copy, capture_output=True)
     few = http_files(sources(copy), 5)
-    for path in few:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write("\n# edited before a commit\n")
     names = [str(path.relative_to(copy)) for path in few]
-    run = best(
-        f"methodlint {len(few)} edited files, warm index",
-        [*methodlint, "--cache-dir", str(cache), *names],
-        copy,
-        repeat,
-        env=env,
-    )
-    return run, len(few), count_lines(few)
+    runs = []
+    # Each repetition edits the files again: a second run of the same edit finds them cached.
+    for _ in range(max(1, repeat)):
+        for path in few:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write("\n# edited before a commit\n")
+        runs.append(
+            measure(
+                f"methodlint {len(few)} edited files, warm index",
+                [*methodlint, "--cache-dir", str(cache), *names],
+                copy,
+                env,
+            )
+        )
+    return min(runs, key=lambda run: run.seconds), len(few), count_lines(few)
 
 
 def dense_runs(
