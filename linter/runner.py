@@ -491,9 +491,15 @@ class _Dispatcher:
 
     def _top_up(self, context: Any) -> bool:
         """Start workers up to the limit; False when workers cannot run on this system."""
-        waiting = len(self.queue) + len(self.suspects)
+        # A worker per FILES_PER_WORKER files sent or waiting: a handful of files (a
+        # pre-commit run with the rest cached) is one worker's, not one LibCST import per core.
         busy = sum(1 for worker in self.pool if worker.busy)
-        wanted = min(self.limit, busy + waiting)
+        files = len(self.queue) + sum(len(worker.pending) for worker in self.pool)
+        wanted = min(
+            self.limit,
+            busy + len(self.queue) + len(self.suspects),
+            len(self.suspects) + -(-files // FILES_PER_WORKER),
+        )
         while len(self.pool) < wanted:
             if self.start_failures >= MAX_START_FAILURES or self.deaths > 2 * len(self.jobs) + 8:
                 return bool(self.pool)

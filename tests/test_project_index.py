@@ -594,3 +594,16 @@ def test_the_imports_of_a_large_project_are_scanned_in_processes(
     monkeypatch.setattr(methodlint.project_run, "_scan_in_processes", spy)
     assert found(lint_paths([str(shop / "src")], config, jobs=2), shop) == serial
     assert calls
+
+
+def test_a_handful_of_changed_files_is_checked_by_one_worker(shop: Path) -> None:
+    """A pre-commit run with the rest of the project cached: one worker imports LibCST for
+    the three files, not one per core."""
+    args = ("-q", "--jobs", "2", "--cache-dir", "cache", "src")
+    cold_output, _ = profiled(shop, *args)
+    for name in ("src/billing/invoices.py", "src/billing/payments.py", "src/billing/exports.py"):
+        text = (shop / name).read_text("utf-8")
+        write(shop, name, text + "\n# edited\n", age=HOUR / 2)
+    output, changed = profiled(shop, *args)
+    assert (changed["files_parsed"], changed["workers"]) == (3, 1)
+    assert output == cold_output
