@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import signal
@@ -290,6 +291,7 @@ def _worker_main(
     try:
         linter = FileLinter(settings)
         conn.send("ready")
+        start = _resident()
         while True:
             while not conn.poll(1.0):
                 if os.getppid() != parent:
@@ -299,9 +301,39 @@ def _worker_main(
                 return
             for index, job in batch:
                 conn.send((index, _check_safely(linter, job, hashing)))
+            retiring = bool(start) and _grown(start)
+            if retiring:
+                conn.send("retiring")  # before the end of the batch: it gets no other
             conn.send(None)
+            if retiring:
+                return
     except (EOFError, OSError):
         return
+
+
+# A worker that has grown by this much since its start (what the files it checked left
+# behind: freed memory Python keeps, caches) ends after its batch and a fresh one takes its
+# place, so that the next large file starts from the bottom: in a project run over the corpus
+# workers grew from 60 MB to 200 MB, and a 700 KB module on top of that took one to 340 MB;
+# with this limit the largest worker took 288 MB (15 workers started instead of 2).
+RETIRE_GROWTH = 75 << 20
+
+
+def _grown(start: int) -> bool:
+    """The worker has grown by RETIRE_GROWTH since `start`, garbage collected."""
+    if _resident() - start <= RETIRE_GROWTH:
+        return False
+    gc.collect()
+    return _resident() - start > RETIRE_GROWTH
+
+
+def _resident() -> int:
+    """This process's resident memory in bytes (Linux), else 0."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _watch_parent(parent: int) -> None:
@@ -377,6 +409,7 @@ class _Worker:
         self.busy = False
         self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
         self.retry = False  # its batch is a file that crashed a worker before
+        self.retiring = False  # it ends after its batch (`RETIRE_GROWTH`)
         self.since = time.monotonic()  # when its current file started (for the time limit)
 
     def stop(self, timeout: float) -> None:
@@ -511,7 +544,7 @@ class _Dispatcher:
         return True
 
     def _dispatch(self) -> None:
-        idle = [worker for worker in self.pool if not worker.busy]
+        idle = [worker for worker in self.pool if not worker.busy and not worker.retiring]
         # A file that crashed a worker runs alone in a fresh one: a second crash is its own.
         for worker in idle:
             if self.suspects and worker.fresh:
@@ -589,7 +622,9 @@ class _Dispatcher:
             if worker.conn not in ready and worker.process.sentinel not in ready:
                 continue
             alive = self._drain(worker)
-            if not alive or not worker.process.is_alive():
+            if worker.retiring and not worker.busy:
+                self._retired(worker)
+            elif not alive or not worker.process.is_alive():
                 self._buried(worker)
         if limit:
             now = time.monotonic()
@@ -628,6 +663,8 @@ class _Dispatcher:
                 elif message is None:
                     worker.busy = False
                     worker.pending = []
+                elif message == "retiring":
+                    worker.retiring = True
                 else:
                     index, outcome = message
                     worker.since = time.monotonic()
@@ -637,6 +674,16 @@ class _Dispatcher:
         except (EOFError, OSError):
             return False
         return True
+
+    def _retired(self, worker: _Worker) -> None:
+        """A worker ended itself after its batch (`RETIRE_GROWTH`): nothing of it is lost."""
+        worker.process.join(5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
+        worker.close_errors()
+        self.pool.remove(worker)
 
     def _buried(self, worker: _Worker) -> None:
         """A worker died: blame the file it was on, or retry that file alone first."""

@@ -176,6 +176,31 @@ def ordinary_files(base: Path, count: int = 12) -> None:
 
 
 @needs_fork
+@pytest.mark.skipif(not runner._resident(), reason="the resident memory is read from /proc")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
+    project: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """A worker that has grown past RETIRE_GROWTH (here: at once) ends after its batch and
+    a fresh one takes the next: the findings are those of workers that never end."""
+    generated_tree(project, 3)
+    kept = lint_paths(["."], jobs=jobs)
+    monkeypatch.setattr(runner, "RETIRE_GROWTH", -1)
+    started = []
+    real = runner._Worker.__init__
+
+    def counted(self: runner._Worker, *args: object) -> None:
+        started.append(self)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner._Worker, "__init__", counted)
+    replaced = lint_paths(["."], jobs=jobs)
+    assert kept.diagnostics
+    assert replaced == kept
+    assert len(started) > jobs  # each batch had a worker of its own
+
+
+@needs_fork
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_crash_costs_one_file(project: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
     ordinary_files(project)
