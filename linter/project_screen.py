@@ -90,20 +90,27 @@ class Words:
 
     def found(self, text: Identifiers) -> bool:
         """Whether the module's text uses one of the words (each kind as `Identifiers`
-        finds it)."""
+        finds it). A kind is looked for only when one of its words is in the text at all."""
         if self.unknown:
             return True
         if self.empty():
             return False
+        if not text.ascii(self):
+            return True  # a name of other letters than ASCII: parsed, as if used
+        names = text.names_in_text()
+
+        def uses(words: set[str], kind: Callable[[], set[str]]) -> bool:
+            return bool(words) and not words.isdisjoint(names) and not words.isdisjoint(kind())
+
         if (
-            self.calls & text.called()
-            or self.receivers & text.receivers()
-            or self.decorators & text.decorators()
-            or self.classes & text.constructed()
-            or self.imported & text.renamed()
+            uses(self.calls, text.called)
+            or uses(self.receivers, text.receivers)
+            or uses(self.decorators, text.decorators)
+            or uses(self.classes, text.constructed)
+            or uses(self.imported, text.renamed)
         ):
             return True
-        if self.gated:
+        if self.gated and not names.isdisjoint(self.gated):
             found = self.gated.keys() & text.attributes()
             if found:
                 inner = Words()
@@ -111,27 +118,44 @@ class Words:
                     inner.merge(self.gated[attribute])
                 if inner.found(text):
                     return True
-        return bool(self.names & text.names())
+        return uses(self.names, text.names)
+
+    def every_word(self) -> set[str]:
+        found = self.calls | self.names | self.receivers | self.classes | self.decorators
+        found |= self.imported | self.gated.keys()
+        for words in self.gated.values():
+            found |= words.every_word()
+        return found
 
 
 class Identifiers:
-    """The names a module's text uses, by how they are used; each kind is found once, when
-    first asked for (one pass over the text per kind, instead of a pattern of every word)."""
+    """The names a module's bytes use, by how they are used; each kind is found once, when
+    first asked for (one pass over the bytes per kind, instead of a pattern of every word).
+    Names are ASCII here (`\\w` of bytes): a word of other letters is not looked for, the
+    module is parsed (`ascii`)."""
 
     def __init__(self, data: bytes) -> None:
-        self.text = data.decode("utf-8", "surrogateescape")
+        self.data = data
         self._found: dict[str, set[str]] = {}
-        self._code: str | None = None
+        self._code: bytes | None = None
 
-    def _all(self, kind: str, pattern: re.Pattern[str], code: bool = False) -> set[str]:
+    @staticmethod
+    def ascii(words: Words) -> bool:
+        return all(word.isascii() for word in words.every_word())
+
+    def _all(self, kind: str, pattern: re.Pattern[bytes], code: bool = False) -> set[str]:
         found = self._found.get(kind)
         if found is None:
             if code and self._code is None:
-                self._code = _IMPORT_TEXT.sub("", self.text)
-            text = self._code if code else self.text
-            assert text is not None
-            found = self._found[kind] = set(pattern.findall(text))
+                self._code = _IMPORT_STATEMENT.sub(b"", self.data)
+            data = self._code if code else self.data
+            assert data is not None
+            found = self._found[kind] = {m.decode("ascii") for m in pattern.findall(data)}
         return found
+
+    def names_in_text(self) -> set[str]:
+        """Every name in the bytes, however used (also in strings and comments)."""
+        return self._all("text", _ANY_NAME)
 
     def called(self) -> set[str]:
         """`name(`, `obj.name(`."""
@@ -150,8 +174,8 @@ class Identifiers:
         found = self._found.get("constructed")
         if found is None:
             found = set(self._all("assigned", _ASSIGNED))
-            for bases in _CLASS_BASES.findall(self.text):
-                found.update(_WORD.findall(bases))
+            for bases in _CLASS_BASES.findall(self.data):
+                found.update(m.decode("ascii") for m in _WORD.findall(bases))
             self._found["constructed"] = found
         return found
 
@@ -169,21 +193,22 @@ class Identifiers:
         return self._all("names", _USED, code=True)
 
 
-_NAME = r"[^\W\d]\w*"
-_CALLED = re.compile(rf"(?<!\w)({_NAME})\s*\(")
-_RECEIVER = re.compile(rf"(?<![\w.])({_NAME})\s*\.")
-_DECORATOR = re.compile(rf"@\s*({_NAME})")
-_CLASS_BASES = re.compile(r"^[ \t]*class\s+\w+\s*\(([^)]*)", re.MULTILINE)
-_WORD = re.compile(r"\w+")
-_ASSIGNED = re.compile(rf"^\w+\s*(?::[^=\n]*)?=\s*({_NAME})\s*\(", re.MULTILINE)
-_RENAMED = re.compile(rf"(?<!\w)({_NAME})\s+as\s+\w")
-_ATTRIBUTE = re.compile(rf"(?<![\w'\"])({_NAME})\b(?!['\"])")
-_USED = re.compile(rf"(?<![\w.'\"])({_NAME})\b(?!['\"])")
+_NAME = rb"[A-Za-z_]\w*"
+_ANY_NAME = re.compile(_NAME)
+_CALLED = re.compile(rb"\b(%s)\s*\(" % _NAME)
+_RECEIVER = re.compile(rb"(?<![\w.])(%s)\s*\." % _NAME)
+_DECORATOR = re.compile(rb"@\s*(%s)" % _NAME)
+_CLASS_BASES = re.compile(rb"^[ \t]*class\s+\w+\s*\(([^)]*)", re.MULTILINE)
+_WORD = re.compile(rb"[A-Za-z_]\w*")
+_ASSIGNED = re.compile(rb"^\w+\s*(?::[^=\n]*)?=\s*(%s)\s*\(" % _NAME, re.MULTILINE)
+_RENAMED = re.compile(rb"\b(%s)\s+as\s+\w" % _NAME)
+_ATTRIBUTE = re.compile(rb"(?<![\w'\"])(%s)\b(?!['\"])" % _NAME)
+_USED = re.compile(rb"(?<![\w.'\"])(%s)\b(?!['\"])" % _NAME)
 
 
 # An import statement, parenthesised over several lines or continued with a backslash.
-_IMPORT_TEXT = re.compile(
-    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\r?\n)*[^\n]*)",
+_IMPORT_STATEMENT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\r?\n)*[^\n]*)",
     re.MULTILINE,
 )
 
