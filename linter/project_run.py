@@ -693,20 +693,29 @@ _SCANNING: FileLinter | None = None  # the linter of the scanning processes (for
 def _scan_in_processes(
     items: list[tuple[str, str | None, bool, bool]], linter: FileLinter, workers: int
 ) -> list[tuple[list[tuple[str, tuple[str, ...]]], str]] | None:
-    """`_scanned` of each item in forked processes; None where they cannot run."""
+    """`_scanned` of each item in forked processes; None where they cannot run, or when one
+    of them dies (killed, out of memory): the main process scans instead, and never waits
+    for a scan that will not come."""
     import multiprocessing
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
     global _SCANNING
     if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
         return None
     _SCANNING = linter
+    executor = None
     try:
-        with multiprocessing.get_context("fork").Pool(workers, _quiet) as pool:
-            return pool.map(_scan_item, items, chunksize=max(1, len(items) // (8 * workers)))
-    except (OSError, multiprocessing.ProcessError):
+        executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_quiet
+        )
+        chunk = max(1, len(items) // (8 * workers))
+        return list(executor.map(_scan_item, items, chunksize=chunk))
+    except (OSError, BrokenExecutor):
         return None  # scanned here instead
     finally:
         _SCANNING = None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _quiet() -> None:

@@ -607,3 +607,25 @@ def test_a_handful_of_changed_files_is_checked_by_one_worker(shop: Path) -> None
     output, changed = profiled(shop, *args)
     assert (changed["files_parsed"], changed["workers"]) == (3, 1)
     assert output == cold_output
+
+
+def test_a_scanning_process_that_dies_costs_nothing(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process scanning the project's imports that is killed (the out-of-memory killer, a
+    user) leaves the scan to the main process: the run ends, with the same findings."""
+    import methodlint.project_run
+
+    config = Config(root=shop, cross_module=True)
+    serial = found(lint_paths([str(shop / "src")], config, jobs=1), shop)
+    monkeypatch.setattr(methodlint.project_run, "_PARALLEL_SCAN", 1)
+    real = methodlint.project_run._scanned
+
+    def dies(item: tuple[str, str | None, bool, bool], linter: object) -> object:
+        if os.getpid() != main and item[0].endswith("payments.py"):
+            os.kill(os.getpid(), 9)
+        return real(item, linter)  # type: ignore[arg-type]
+
+    main = os.getpid()
+    monkeypatch.setattr(methodlint.project_run, "_scanned", dies)
+    assert found(lint_paths([str(shop / "src")], config, jobs=2), shop) == serial
