@@ -629,3 +629,29 @@ def test_a_scanning_process_that_dies_costs_nothing(
     main = os.getpid()
     monkeypatch.setattr(methodlint.project_run, "_scanned", dies)
     assert found(lint_paths([str(shop / "src")], config, jobs=2), shop) == serial
+
+
+def test_the_cache_comparison_tool_names_the_files_whose_findings_differ(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tests/tools/cache_compare.py: two project runs of the same tree compare equal; a run
+    after an edit that removes a finding names the file and fails."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "cache_compare", ROOT / "tests/tools/cache_compare.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = ("-q", "--exit-zero", "src")
+    for cache in ("one", "two"):
+        profiled(shop, *args, "--cache-dir", cache)
+    assert tool.main([str(shop / "one"), str(shop / "two")]) == 0
+    assert "0 with other findings, 0 with another summary" in capsys.readouterr().out
+    edit(shop, "src/billing/gateway.py", "SESSION.post(", "SESSION.put(")
+    profiled(shop, *args, "--cache-dir", "three")
+    assert tool.main([str(shop / "one"), str(shop / "three")]) == 1
+    out = capsys.readouterr().out
+    assert "src/billing/payments.py: findings -1 +0" in out
+    assert "src/billing/gateway.py: another summary" in out
