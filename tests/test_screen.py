@@ -314,6 +314,82 @@ def test_positions_from_cpythons_tree_are_those_of_the_whole_module(
     assert len(read) == sum(1 for n in asked if isinstance(n, compound) and id(n) not in elifs)
 
 
+# Expressions, arguments, parameters, decorators and defined names, whose spans are read off
+# CPython's tree (`analysis.python_spans`) where the two trees pair up, and generated where
+# they do not (a parenthesised tuple or argument, a lambda, an f-string's inside).
+_EXPRESSIONS = [
+    "r = requests.post(f'{BASE}/x', json={'a': [1, *rest], **extra}, *args, headers=h, **kw)\n",
+    "@ app.get('/é/{id}')\n@other\nasync  def  read_é(id: int, q: str | None = None, *a,\n"
+    "        flag: bool = Form(...), **rest) -> dict[str, int]:\n"
+    "    return {k: v for k, v in q.items() if v}\n",
+    "class  Client(Base, metaclass=M):\n    x: int = a[1:2, ::3]\n    y = b[i][-1]\n",
+    "with httpx.Client() as c, open(p) as f:\n    c.delete(u, data=b'x' if a else None)\n",
+    "for k, v in zip(a, b):\n    assert s.put(u, data=v) is not None, 'msg'\n",
+    "async def f():\n    x = await client.send(req) or (lambda: 1)()\n"
+    "    y += [i async for i in g() if i and not j]\n    del z\n",
+    "s.get('é' 'x', params=(a, b), timeout=-1.5, verify=not x)\nraise E(s) from None\n",
+    "requests.post((url), data=(x for x in y), files={**a})  # parenthesised, a generator\n",
+    "t = 1, 2\nu = (v := requests.get(u)).json()['é']\nprint(f'{requests.head(u)}')\n",
+]
+
+
+def _expression_like(module: object) -> list[object]:
+    import libcst as cst
+
+    from methodlint.analysis.walk import children
+
+    kinds = (cst.BaseExpression, cst.Arg, cst.Param, cst.Decorator)
+    found = []
+    stack = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kinds):
+            found.append(node)
+        stack.extend(children(node))  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.parametrize("source", _EXPRESSIONS)
+def test_spans_read_off_cpythons_tree_are_those_generated(source: str) -> None:
+    import libcst as cst
+
+    from methodlint.analysis.positions import compute_spans
+
+    module = cst.parse_module(source)
+    asked = _expression_like(module)
+
+    spans = compute_spans(module, asked, ast.parse(source), source)  # type: ignore[arg-type]
+
+    assert len(spans) == len(asked) > 5
+    assert spans == compute_spans(module, asked)  # type: ignore[arg-type]
+
+
+def test_the_spans_of_http_dense_code_are_read_off_cpythons_tree(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from methodlint.analysis import positions
+
+    spec = importlib.util.spec_from_file_location("dense_tool", ROOT / "tests/tools/dense.py")
+    assert spec is not None and spec.loader is not None
+    dense = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dense)
+    dense.write_tree(tmp_path, 10)  # SDK clients, FastAPI and Flask routes, retry loops
+
+    generated: list[object] = []
+    real = positions._statement_spans
+
+    def counted(*args: object) -> object:
+        generated.append(args[1])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(positions, "_statement_spans", counted)
+
+    found = [lint_source(path.read_text(), str(path), Config()) for path in tmp_path.rglob("*.py")]
+
+    assert sum(map(len, found)) > 10  # the requests, routes and retry loops have facts
+    assert generated == []
+
+
 def test_a_file_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import tokenize
 

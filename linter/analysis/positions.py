@@ -16,6 +16,7 @@ from typing import Any, Literal
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from methodlint.analysis.python_spans import aligned_spans
 from methodlint.analysis.walk import children
 from methodlint.diagnostics import Span
 
@@ -170,11 +171,14 @@ class _Statement:
     """A statement of a statement list (the module's or an indented block's): where CPython
     says its code starts, and the indentation its lines are generated with."""
 
-    __slots__ = ("first", "indents", "node")
+    __slots__ = ("first", "indents", "node", "python")
 
-    def __init__(self, node: cst.BaseStatement, first: ast.stmt, indents: tuple[str, ...]):
+    def __init__(
+        self, node: cst.BaseStatement, python: list[ast.stmt], indents: tuple[str, ...]
+    ) -> None:
         self.node = node
-        self.first = first
+        self.first = python[0]
+        self.python = python  # a line of small statements is as many of CPython's
         self.indents = indents
 
 
@@ -209,10 +213,13 @@ class _Aligner:
             if self.count >= len(self.python):
                 self.ok = False
                 return
-            self.statements[id(statement)] = _Statement(statement, self.python[self.count], indents)
             if isinstance(statement, cst.SimpleStatementLine):
+                python = self.python[self.count : self.count + len(statement.body)]
+                self.statements[id(statement)] = _Statement(statement, python, indents)
                 self.count += len(statement.body)
             else:
+                python = [self.python[self.count]]
+                self.statements[id(statement)] = _Statement(statement, python, indents)
                 self.compound(statement, indents)
 
     def compound(self, node: cst.CSTNode, indents: tuple[str, ...]) -> None:
@@ -262,7 +269,8 @@ def _by_statement(
     """The spans of `nodes`, generating only the innermost statements of a statement list
     that hold them; None when CPython's tree does not line up with LibCST's (then the
     caller generates the whole module). With `source`, a compound statement of a statement
-    list gets its span without generating it."""
+    list gets its span without generating it, and so do the nodes `python_spans.py` can pair
+    with CPython's."""
     python: list[ast.stmt] = []
     _python_statements(tree.body, python)
     aligner = _Aligner(module, python)
@@ -271,8 +279,8 @@ def _by_statement(
         return None
     statements = aligner.statements
     direct: dict[int, Span] = {}
-    if source is not None and not any(_is_part(node, statements) for node in nodes):
-        lines = _Lines(source)
+    lines = _Lines(source) if source is not None else None
+    if lines is not None and not any(_is_part(node, statements) for node in nodes):
         for node in nodes:
             statement = statements.get(id(node))
             if statement is not None and isinstance(node, _COMPOUND):
@@ -301,6 +309,11 @@ def _by_statement(
     for key, owner in owners.items():
         targets.setdefault(id(owner.node), (owner, set()))[1].add(key)
     for owner, inside in targets.values():
+        if lines is not None:
+            spans = aligned_spans(owner.node, owner.python, inside, lines.column)
+            if spans is not None:
+                found.update(spans)
+                continue
         spans = _statement_spans(module, owner, wanted, inside)
         if spans is None:
             return None

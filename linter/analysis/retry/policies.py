@@ -30,27 +30,32 @@ class RetryPolicies(LoopScopes):
         policies: list[RawPolicy] = []
         tokens: list[PolicyToken] = []
         subclasses = self._retry_subclasses()
+        # The callee's code, for messages: generated only for the calls that are policies.
+        display = self.module.code_for_node
         for site in self.visitor.calls:
             call = site.node
             name = self.qualname(call.func, site.scope)
-            display = self.module.code_for_node(call.func)
             if name in URLLIB3_RETRY:
-                policies.append(self._urllib3(call, site.scope, display, None, tokens))
+                policies.append(self._urllib3(call, site.scope, display(call.func), None, tokens))
                 continue
             local = self._local_class(call.func, site.scope)
             if local is not None and id(local) in subclasses:
                 default = subclasses[id(local)]
-                policies.append(self._urllib3(call, site.scope, display, default, tokens))
+                policies.append(
+                    self._urllib3(call, site.scope, display(call.func), default, tokens)
+                )
                 continue
             foreign = self._foreign_retry(call.func, site.scope)
             if foreign is not None:
-                policies.append(self._urllib3(call, site.scope, display, foreign, tokens))
+                policies.append(
+                    self._urllib3(call, site.scope, display(call.func), foreign, tokens)
+                )
                 continue
             if name is None or not name.startswith("aiohttp_retry"):
                 continue
             short = name.rsplit(".", 1)[-1]
             if short in AIOHTTP_RETRY_OPTIONS:
-                policy = self._aiohttp_retry(call, site.scope, display, short, tokens)
+                policy = self._aiohttp_retry(call, site.scope, display(call.func), short, tokens)
                 if policy is not None:
                     policies.append(policy)
             elif (
@@ -61,7 +66,7 @@ class RetryPolicies(LoopScopes):
                 policies.append(
                     RawPolicy(
                         "aiohttp_retry",
-                        display,
+                        display(call.func),
                         call,
                         None,
                         ("retries of any 5xx status (the default ExponentialRetry())",),
