@@ -390,6 +390,47 @@ def test_the_spans_of_http_dense_code_are_read_off_cpythons_tree(
     assert generated == []
 
 
+def test_the_analysis_leaves_no_cycle_that_holds_the_tree(tmp_path: Path) -> None:
+    """The module's tree is freed when the analysis returns, not by a later collection of
+    the garbage collector, which would walk all of it again."""
+    import gc
+
+    import libcst as cst
+
+    from methodlint.analysis.pipeline import analyse
+
+    spec = importlib.util.spec_from_file_location("dense_tool", ROOT / "tests/tools/dense.py")
+    assert spec is not None and spec.loader is not None
+    dense = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dense)
+    dense.write_tree(tmp_path, 10)
+    paths = [*tmp_path.rglob("*.py"), *(ROOT / "fixtures" / "rules").glob("*.py")]
+    held: dict[str, int] = {}
+    for path in paths:
+        try:
+            source = path.read_text()
+            module, tree = cst.parse_module(source), ast.parse(source)
+        except (UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError):
+            continue
+        gc.collect()
+        gc.disable()
+        try:
+            facts, summary = analyse(module, str(path), {}, (), None, tree, source)
+            del module, facts, summary
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            nodes = sum(isinstance(o, cst.CSTNode) for o in gc.garbage)
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        if nodes:
+            held[path.name] = nodes
+
+    assert len(paths) > 20
+    assert held == {}
+
+
 def test_a_file_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import tokenize
 

@@ -168,6 +168,7 @@ class ScopeVisitor(cst.CSTVisitor):
         self._conditional = [0]
         self._with_targets: list[list[Binding]] = []
         self.block: Block | None = None
+        self.scopes: list[Scope] = [self.module_scope]
 
     # -- blocks ---------------------------------------------------------------------------
 
@@ -205,9 +206,23 @@ class ScopeVisitor(cst.CSTVisitor):
     # -- scopes ---------------------------------------------------------------------------
 
     def _push(self, scope: Scope) -> None:
+        self.scopes.append(scope)
         self.scope = scope
         if scope.kind == "function":
             self._conditional.append(0)
+
+    def release(self) -> None:
+        """Break the scopes' reference cycles (a binding names its scope, a class its body,
+        the body and methods their class) once the module's facts are made: the module's
+        tree is then freed as soon as the analysis lets go of it, instead of by the next
+        collection of the garbage collector, which walks every node of the tree."""
+        for scope in self.scopes:
+            scope.bindings = {}
+            scope.cls = None
+        for info in self.classes:
+            info.methods = {}
+            info.self_attributes = {}
+        self.scopes = []
 
     def _pop(self) -> None:
         assert self.scope.parent is not None

@@ -255,37 +255,22 @@ class LoopScopes(RetryBlocks):
             variant |= names_in(loop.target)
         assigned: dict[str, list[cst.CSTNode | None]] = {}
 
-        def bind(target: cst.CSTNode, value: cst.CSTNode | None) -> None:
-            if isinstance(target, cst.Name):
-                assigned.setdefault(target.value, []).append(value)
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for element in target.elements:
-                    bind(element.value, None)
-            elif isinstance(target, cst.StarredElement):
-                bind(target.value, None)
-            elif isinstance(target, cst.Subscript):
-                root: cst.BaseExpression = target.value
-                while isinstance(root, (cst.Subscript, cst.Attribute)):
-                    root = root.value
-                if isinstance(root, cst.Name):
-                    assigned.setdefault(root.value, []).append(None)
-
         for node in body:
             if isinstance(node, cst.Assign):
                 for target in node.targets:
-                    bind(target.target, node.value)
+                    _bind(assigned, target.target, node.value)
             elif isinstance(node, cst.AnnAssign):
-                bind(node.target, node.value)
+                _bind(assigned, node.target, node.value)
             elif isinstance(node, cst.AugAssign):
-                bind(node.target, None)
+                _bind(assigned, node.target, None)
             elif isinstance(node, cst.NamedExpr):
-                bind(node.target, node.value)
+                _bind(assigned, node.target, node.value)
             elif isinstance(node, (cst.For, cst.CompFor)):
                 # A loop inside the retry loop starts over on each pass: its target changes
                 # between passes only when what it iterates over does.
-                bind(node.target, node.iter)
+                _bind(assigned, node.target, node.iter)
             elif isinstance(node, cst.WithItem) and node.asname is not None:
-                bind(node.asname.name, node.item)
+                _bind(assigned, node.asname.name, node.item)
             elif isinstance(node, cst.Call):
                 func = node.func
                 if (
@@ -456,3 +441,23 @@ class LoopScopes(RetryBlocks):
             if isinstance(ancestor, cst.If) and not names_in(ancestor.test) & derived:
                 return False
         return True
+
+
+def _bind(
+    assigned: dict[str, list[cst.CSTNode | None]], target: cst.CSTNode, value: cst.CSTNode | None
+) -> None:
+    """Record what an assignment in a loop binds: a name its value, the names of a tuple
+    or list target and the root of a subscript target with no value of their own."""
+    if isinstance(target, cst.Name):
+        assigned.setdefault(target.value, []).append(value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bind(assigned, element.value, None)
+    elif isinstance(target, cst.StarredElement):
+        _bind(assigned, target.value, None)
+    elif isinstance(target, cst.Subscript):
+        root: cst.BaseExpression = target.value
+        while isinstance(root, (cst.Subscript, cst.Attribute)):
+            root = root.value
+        if isinstance(root, cst.Name):
+            assigned.setdefault(root.value, []).append(None)
