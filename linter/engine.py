@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 REPORT_URL = "https://github.com/methodlint/methodlint/issues"
 
+# Source longer than this (in code points) does not keep its CPython tree while LibCST parses
+# it: for a 700 KB module the tree takes 27 MB, beside LibCST's 100 MB.
+LARGE_SOURCE = 100_000
 # CPython itself refuses more than 200 nested brackets; LibCST's native parser crashes the
 # process a few thousand levels deep, so deeper files are never handed to it.
 MAX_NESTING = 200
@@ -414,9 +417,15 @@ class FileLinter:
         self.screen_seconds += time.perf_counter() - started
         if not fruitful:
             return self._findings(FileFacts(path=path), source, path)
+        python: ast.Module | Callable[[], ast.Module | None] | None = tree
+        if tree is not None and len(source) > LARGE_SOURCE:
+            # Not kept while LibCST parses and the analysis runs: parsed again if facts need
+            # positions, which few large modules have.
+            python = lambda: screen.parse(source)  # noqa: E731
+        del tree
         try:
             with _collector_paused():
-                return _in_big_stack(lambda: self._analyse(source, path, tree))
+                return _in_big_stack(lambda: self._analyse(source, path, python))
         except MemoryError:
             raise  # the worker reports it (the memory limit), and it is not remembered
         except RecursionError:
@@ -435,7 +444,12 @@ class FileLinter:
                 f"please report this at {REPORT_URL}",
             )
 
-    def _analyse(self, source: str, path: str, tree: ast.Module | None) -> list[Diagnostic]:
+    def _analyse(
+        self,
+        source: str,
+        path: str,
+        tree: ast.Module | Callable[[], ast.Module | None] | None,
+    ) -> list[Diagnostic]:
         started = time.perf_counter()
         import libcst as cst
 

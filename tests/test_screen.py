@@ -431,6 +431,40 @@ def test_the_analysis_leaves_no_cycle_that_holds_the_tree(tmp_path: Path) -> Non
     assert held == {}
 
 
+def test_a_large_module_parses_its_cpython_tree_again_for_positions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from methodlint import engine
+
+    filler = "".join(f"def f{i}(a, b):\n    return a + b * {i}\n\n" for i in range(3000))
+    source = (
+        "import requests\n\n"
+        + filler
+        + "for attempt in range(3):\n"
+        + "    try:\n"
+        + "        requests.post(URL, json={'order': 1}, timeout=5)\n"
+        + "        break\n"
+        + "    except requests.ConnectionError:\n"
+        + "        pass\n"
+    )
+    assert len(source) > engine.LARGE_SOURCE
+    parses: list[int] = []
+    real = engine.screen.parse
+
+    def counted(text: str) -> ast.Module | None:
+        parses.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(engine.screen, "parse", counted)
+    dropped = lint_source(source, "a.py", Config())
+    monkeypatch.setattr(engine, "LARGE_SOURCE", len(source) + 1)
+    kept = lint_source(source, "a.py", Config())
+
+    assert [(d.code, d.line, d.column) for d in dropped] == [("ML201", 9005, 9)]
+    assert dropped == kept
+    assert len(parses) == 3  # the screen's twice, and once more for the positions
+
+
 def test_a_file_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import tokenize
 

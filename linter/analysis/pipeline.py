@@ -73,12 +73,13 @@ def analyse(
     http_modules: Mapping[str, str] | None = None,
     retry_decorators: Sequence[str] = (),
     project: ProjectView | None = None,
-    tree: ast.Module | None = None,
+    tree: ast.Module | Callable[[], ast.Module | None] | None = None,
     source: str | None = None,
 ) -> tuple[FileFacts, ModuleSummary | None]:
     """The facts of one module, and with `project` (what it sees of the other modules of
     the project), the summary it offers them. `tree`: CPython's tree of the same source,
-    when the caller has it (positions are then computed without regenerating the code), and
+    when the caller has it, or a function that parses it when positions are needed
+    (positions are then computed without regenerating the code), and
     `source`, that source (the spans of compound statements are then read off the trees)."""
     from methodlint.analysis.export import export
     from methodlint.analysis.foreign_calls import ForeignCalls
@@ -183,7 +184,7 @@ def analyse(
     lost_updates = Preconditions(resolver, raws)
     wanted.extend(lost_updates.nodes)
     wanted.extend(routes.nodes)
-    spans = compute_spans(module, wanted, tree, source)
+    spans = compute_spans(module, wanted, tree() if callable(tree) else tree, source)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
     for policy_token in policy_tokens:
