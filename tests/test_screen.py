@@ -221,6 +221,28 @@ def _known_names() -> set[str]:
 _ONLY_INSIDE_A_REQUEST = {"urllib.parse"}
 
 
+@pytest.mark.parametrize(
+    ("code", "calls"),
+    [
+        ("def retry(f):\n    return f(\n        1)\n", True),
+        ("def deco(fn):\n    def inner(*a):\n        return (fn  # c\n            (*a))\n", True),
+        ("class A:\n    @classmethod\n    def make(cls):\n        return cls \\\n()\n", True),
+        ("h = lambda g: g()\n", True),
+        ("def f(x):\n    return self.x(1)\n", False),
+        ("def f(x):\n    return x\n\nx(1)\n", False),
+        ("def f(x):\n    return 'x(1)'\n", False),
+        ("print(1)\n", False),
+    ],
+)
+def test_a_module_that_calls_a_parameter_is_told_apart(code: str, calls: bool) -> None:
+    """The project screen keeps a module whose function calls one of its parameters (a
+    retry helper); its bytes answer first, the tree where they cannot."""
+    from methodlint.screen import _calls_a_parameter
+
+    tree = ast.parse(code)
+    assert _calls_a_parameter(tree, code.encode()) is calls
+
+
 def test_no_name_the_engine_knows_is_unproductive() -> None:
     known = _known_names() - _ONLY_INSIDE_A_REQUEST
 
