@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -37,6 +38,9 @@ from methodlint.facts import (
     RetryScope,
     Url,
 )
+
+# What LibCST and CPython count as the end of a line.
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 def _function_names(scope: Scope) -> tuple[str | None, str | None, bool]:
@@ -155,6 +159,7 @@ def analyse(
         if raw.send is not None:
             wanted.append(place(raw.send.node))
         wanted.extend(b[2] for b in raw.bodies)
+        wanted.extend(b[4] for b in raw.bodies)  # their code: `code_of`
         wanted.extend(o.node for o, _ in raw.tokens if o.node is not None)
         if raw.url is not None:
             wanted.append(raw.url)
@@ -185,6 +190,7 @@ def analyse(
     wanted.extend(lost_updates.nodes)
     wanted.extend(routes.nodes)
     spans = compute_spans(module, wanted, tree() if callable(tree) else tree, source)
+    code_of = _Code(module, spans, source)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
     for policy_token in policy_tokens:
@@ -195,7 +201,7 @@ def analyse(
             library=policy_token.library,
             client=policy_token.client,
             verbatim=policy_token.verbatim,
-            source=module.code_for_node(policy_token.node),
+            source=code_of(policy_token.node),
             constant=policy_token.constant,
             role=policy_token.role,
         )
@@ -210,7 +216,7 @@ def analyse(
                 library=raw.api.library,
                 client=raw.client,
                 verbatim=verbatim,
-                source=module.code_for_node(option.node),
+                source=code_of(option.node),
                 constant=option.constant,
                 upper_called=option.upper_called,
             )
@@ -225,7 +231,7 @@ def analyse(
         url = None
         if raw.url is not None:
             url = Url(
-                source=module.code_for_node(raw.url),
+                source=code_of(raw.url),
                 span=spans[id(raw.url)],
                 literal=string_literal(raw.url),
             )
@@ -238,7 +244,7 @@ def analyse(
                 method_tokens=tuple(call_tokens),
                 method_is_dynamic=raw.dynamic,
                 bodies=tuple(
-                    Body(name, keyword, spans[id(node)], empty, module.code_for_node(value))
+                    Body(name, keyword, spans[id(node)], empty, code_of(value))
                     for name, keyword, node, empty, value in raw.bodies
                 ),
                 headers=raw.headers,
@@ -296,6 +302,34 @@ def analyse(
     summary = summary_of(scopes_of)
     _release(visitor, resolver)
     return facts, summary
+
+
+class _Code:
+    """The code of a node facts quote: for an expression on one line, without parentheses of
+    its own, the source between the ends of its span (which is exactly its code), instead of
+    generating it; generated for anything else (LibCST generates the lines after the first
+    without the indentation of the block they are in), or without the source."""
+
+    def __init__(self, module: cst.Module, spans: Mapping[int, Span], source: str | None):
+        self.module = module
+        self.spans = spans
+        self.source = source
+        self._starts: list[int] | None = None
+
+    def __call__(self, node: cst.CSTNode) -> str:
+        span = self.spans.get(id(node))
+        if (
+            span is None
+            or span.line != span.end_line
+            or self.source is None
+            or not isinstance(node, cst.BaseExpression)
+            or node.lpar
+        ):
+            return self.module.code_for_node(node)
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.source))]
+        start = self._starts[span.line - 1]
+        return self.source[start + span.column - 1 : start + span.end_column - 1]
 
 
 class _RetryScopes:
