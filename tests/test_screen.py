@@ -253,17 +253,18 @@ def test_no_name_the_engine_knows_is_unproductive() -> None:
 # -- the facts of every fixture, with and without the shortcuts ---------------------------------
 
 
-def _facts_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("facts_tool", ROOT / "tests/tools/facts.py")
+def _tool(name: str) -> ModuleType:
+    """A script of tests/tools, loaded as a module."""
+    spec = importlib.util.spec_from_file_location(f"{name}_tool", ROOT / f"tests/tools/{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["facts_tool"] = module
+    sys.modules[f"{name}_tool"] = module
     spec.loader.exec_module(module)
     return module
 
 
 def test_the_facts_of_every_fixture_are_unchanged() -> None:
-    tool = _facts_tool()
+    tool = _tool("facts")
     files = tool.python_files([ROOT / "fixtures"])
     results = [tool.compare(path) for path in files]
 
@@ -391,10 +392,7 @@ def test_the_spans_of_http_dense_code_are_read_off_cpythons_tree(
 ) -> None:
     from methodlint.analysis import positions
 
-    spec = importlib.util.spec_from_file_location("dense_tool", ROOT / "tests/tools/dense.py")
-    assert spec is not None and spec.loader is not None
-    dense = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dense)
+    dense = _tool("dense")
     dense.write_tree(tmp_path, 10)  # SDK clients, FastAPI and Flask routes, retry loops
 
     generated: list[object] = []
@@ -421,10 +419,7 @@ def test_the_analysis_leaves_no_cycle_that_holds_the_tree(tmp_path: Path) -> Non
 
     from methodlint.analysis.pipeline import analyse
 
-    spec = importlib.util.spec_from_file_location("dense_tool", ROOT / "tests/tools/dense.py")
-    assert spec is not None and spec.loader is not None
-    dense = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dense)
+    dense = _tool("dense")
     dense.write_tree(tmp_path, 10)
     paths = [*tmp_path.rglob("*.py"), *(ROOT / "fixtures" / "rules").glob("*.py")]
     held: dict[str, int] = {}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from methodlint.analysis.positions import compute_spans
+from methodlint.analysis.positions import QuotedCode, compute_spans
 from methodlint.analysis.preconditions import Preconditions, string_literal
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry.model import RawScope
@@ -38,9 +37,6 @@ from methodlint.facts import (
     RetryScope,
     Url,
 )
-
-# What LibCST and CPython count as the end of a line.
-_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 def _function_names(scope: Scope) -> tuple[str | None, str | None, bool]:
@@ -190,7 +186,7 @@ def analyse(
     wanted.extend(lost_updates.nodes)
     wanted.extend(routes.nodes)
     spans = compute_spans(module, wanted, tree() if callable(tree) else tree, source)
-    code_of = _Code(module, spans, source)
+    code_of = QuotedCode(module, spans, source)
     calls: list[HttpCall] = []
     tokens: dict[Span, MethodToken] = {}
     for policy_token in policy_tokens:
@@ -302,34 +298,6 @@ def analyse(
     summary = summary_of(scopes_of)
     _release(visitor, resolver)
     return facts, summary
-
-
-class _Code:
-    """The code of a node facts quote: for an expression on one line, without parentheses of
-    its own, the source between the ends of its span (which is exactly its code), instead of
-    generating it; generated for anything else (LibCST generates the lines after the first
-    without the indentation of the block they are in), or without the source."""
-
-    def __init__(self, module: cst.Module, spans: Mapping[int, Span], source: str | None):
-        self.module = module
-        self.spans = spans
-        self.source = source
-        self._starts: list[int] | None = None
-
-    def __call__(self, node: cst.CSTNode) -> str:
-        span = self.spans.get(id(node))
-        if (
-            span is None
-            or span.line != span.end_line
-            or self.source is None
-            or not isinstance(node, cst.BaseExpression)
-            or node.lpar
-        ):
-            return self.module.code_for_node(node)
-        if self._starts is None:
-            self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.source))]
-        start = self._starts[span.line - 1]
-        return self.source[start + span.column - 1 : start + span.end_column - 1]
 
 
 class _RetryScopes:

@@ -373,6 +373,30 @@ class _Lines:
         return line
 
 
+class QuotedCode:
+    """The code of a node facts quote: for an expression on one line, without parentheses of
+    its own, the source between the ends of its span (which is exactly its code), instead of
+    generating it; generated for anything else (LibCST generates the lines after the first
+    without the indentation of the block they are in), or without the source."""
+
+    def __init__(self, module: cst.Module, spans: dict[int, Span], source: str | None) -> None:
+        self.module = module
+        self.spans = spans
+        self.lines = _Lines(source) if source is not None else None
+
+    def __call__(self, node: cst.CSTNode) -> str:
+        span = self.spans.get(id(node))
+        if (
+            span is None
+            or span.line != span.end_line
+            or self.lines is None
+            or not isinstance(node, cst.BaseExpression)
+            or node.lpar
+        ):
+            return self.module.code_for_node(node)
+        return self.lines.line(span.line)[span.column - 1 : span.end_column - 1]
+
+
 def _compound_span(statement: _Statement, lines: _Lines) -> Span | None:
     """A compound statement's span as generating it gives: from its keyword (where CPython
     has it) to the start of the line after its last block, the comment lines LibCST keeps
