@@ -409,13 +409,15 @@ class FileLinter:
         fruitful = tree is None or screen.may_have_facts(
             source,
             self.settings.extra_modules,
-            set(view.index) if view is not None else None,
+            None if view is None else set(view.index) if view.imports_used else set(),
             view.module if view is not None else None,
             view.package if view is not None else False,
             tree,
         )
         self.screen_seconds += time.perf_counter() - started
         if not fruitful:
+            if view is not None:
+                view.screened = True
             return self._findings(FileFacts(path=path), source, path)
         python: ast.Module | Callable[[], ast.Module | None] | None = tree
         if tree is not None and len(source) > LARGE_SOURCE:

@@ -87,6 +87,9 @@ class _Node:
     fresh: bool = False  # its size and modification time are the entry's
     scan: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     reason: str = ""  # why it is parsed by its own bytes: "http", "constant", or ""
+    # A module parsed for its own bytes ("http") whose bytes use nothing its imports offer:
+    # importing them is no reason for the worker's screen to parse it (`_decide`).
+    imports_used: bool = True
     deps: list[int] = field(default_factory=list)  # nodes of other components it imports
     peers: list[int] = field(default_factory=list)  # the other nodes of its import cycle
     imports: set[int] = field(default_factory=set)  # every node it imports
@@ -412,6 +415,10 @@ class _Schedule:
         cached = self._cached(node)
         if cached is not None:
             return index, cached
+        if node.reason == "http" and not node.peers:
+            # Its imports are done (not of its import cycle): whether its bytes use what
+            # they offer is known, as for a module without a reason of its own.
+            node.imports_used = self._imports_offer(node) and self._uses_offers(node)
         offered = node.reason or (self._imports_offer(node) and self._uses_offers(node))
         if not offered:
             # Nothing to look for: not parsed. What it imports it re-exports.
@@ -435,6 +442,9 @@ class _Schedule:
                 summary = node.entry.project.get("summary")
                 self.keep(node, ModuleSummary.from_json(summary) if summary else None)
                 node._digest = entry_digest(node.entry)
+            elif outcome.screened and not node.imports_used:
+                # Not parsed: what it imports it re-exports, as a module without a reason.
+                self.keep(node, self._reexports(node))
             else:
                 self.keep(node, outcome.summary)
         if not node.peers:
@@ -596,6 +606,7 @@ class _Schedule:
             module=node.file.module,
             package=node.file.is_package,
             index=summaries,
+            imports_used=node.imports_used,
         )
 
 

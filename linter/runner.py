@@ -89,6 +89,8 @@ class _Job:
     module: str | None = None
     package: bool = False
     index: dict[str, ModuleSummary] | None = None
+    # Whether its bytes use what those summaries offer (`ProjectView.imports_used`).
+    imports_used: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class _Outcome:
     # Why the file was not read (not a regular file): it is skipped with this message.
     skipped: str | None = None
     used: frozenset[str] = frozenset()
+    # In a project run: the screen found that the module can produce no fact; not parsed.
+    screened: bool = False
 
 
 # -- the work on one file (in a worker) ---------------------------------------------------------
@@ -153,7 +157,7 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
 
         filtered = time.perf_counter()
         before = linter.parse_seconds, linter.screen_seconds
-        view = ProjectView(job.index, job.module, job.package)
+        view = ProjectView(job.index, job.module, job.package, job.imports_used)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
         if summary is not None:
             summary.to_json()  # made here, in parallel, and sent with it
@@ -166,6 +170,7 @@ def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
             seconds=seconds,
             summary=summary,
             used=frozenset(view.used),
+            screened=view.screened,
         )
     if not linter.prefilter(data):
         return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))

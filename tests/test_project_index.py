@@ -386,6 +386,47 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
     assert profile["files_parsed"] == 4
 
 
+def test_an_http_module_is_not_parsed_for_a_project_import_it_does_not_use(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that imports an HTTP library and a project wrapper, but uses the library for
+    an exception only and the wrapper not at all, can produce no fact: it is not parsed, and
+    what it imports it still re-exports to the modules that import it."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(
+        project,
+        "app/http.py",
+        "import requests\n\n\ndef post_json(url, body):\n"
+        "    return requests.post(url, json=body, timeout=5)\n",
+        age=HOUR,
+    )
+    write(
+        project,
+        "app/errors.py",
+        "import requests\n\nfrom app.http import post_json\n\n__all__ = ['post_json']\n\n\n"
+        "def failed(error):\n    return isinstance(error, requests.RequestException)\n",
+        age=HOUR,
+    )
+    write(
+        project,
+        "app/jobs.py",
+        "from app.errors import post_json\n\n\ndef run(u, b):\n"
+        "    for attempt in range(3):\n        try:\n            return post_json(u, b)\n"
+        "        except OSError:\n            pass\n",
+        age=HOUR,
+    )
+    output, profile = profiled(project, "--no-cache", "--output-format", "concise", "app")
+    assert "app/jobs.py:7:20: ML201" in output
+    # http.py and jobs.py; errors.py is read (it imports requests) but not parsed.
+    assert (profile["files_read"], profile["files_parsed"]) == (3, 2)
+    # The findings are those of a run that parses it.
+    config = Config(cross_module=True)
+    screened = lint_paths(["app"], config, jobs=1).diagnostics
+    monkeypatch.setattr(screen, "may_have_facts", lambda *args, **kwargs: True)
+    assert lint_paths(["app"], config, jobs=1).diagnostics == screened
+
+
 REPO = (
     "import urllib.parse\n\n\nclass Repo:\n    def __init__(self, requester):\n"
     "        self._requester = requester\n\n    def read(self, name):\n"

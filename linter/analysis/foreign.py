@@ -28,11 +28,23 @@ from methodlint.analysis.values import (
 class ProjectView:
     """The summaries of the project modules one module imports."""
 
-    def __init__(self, index: Mapping[str, ModuleSummary], module: str | None, package: bool):
+    def __init__(
+        self,
+        index: Mapping[str, ModuleSummary],
+        module: str | None,
+        package: bool,
+        imports_used: bool = True,
+    ):
         self.index = index
         self.module = module
         self.package = package
+        # False when the project run found that the module's bytes use nothing its imports
+        # offer (`project_screen`): importing from the index is then no reason to parse it.
+        self.imports_used = imports_used
         self.used: set[str] = set()
+        # Set by the analysis: the screen found that the module can produce no fact, so it
+        # was not parsed and has no summary of its own (the run makes it its re-exports).
+        self.screened = False
         self._prefixes = {m.rsplit(".", i)[0] for m in index for i in range(m.count(".") + 1)}
         self._retry_classes: bool | None = None
 
