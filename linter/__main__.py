@@ -64,6 +64,10 @@ def _interrupt(number: int, frame: FrameType | None) -> None:
 def run() -> None:
     try:
         _on_signals(signal, _interrupt)
+        from methodlint import prestart
+
+        if prestart.wanted(sys.argv[1:]):
+            prestart.start()  # a worker imports LibCST while this process imports the rest
         from methodlint.cli import main
 
         main()

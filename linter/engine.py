@@ -180,6 +180,24 @@ _T = TypeVar("_T")
 STACK_MB = 512
 
 
+def preload() -> None:
+    """Import what analysing a file imports on first use: LibCST, the analysis and the
+    rules (a worker started before it has work does it while the main process starts)."""
+    import libcst  # noqa: F401
+
+    from methodlint.analysis import (  # noqa: F401
+        export,
+        foreign,
+        foreign_calls,
+        pipeline,
+        summary,
+        wrappers,
+    )
+    from methodlint.analysis.retry import helpers, recursion  # noqa: F401
+
+    all_rules()
+
+
 def _in_big_stack(function: Callable[[], _T]) -> _T:
     """Run `function` in a thread with a large stack and recursion limit: LibCST's visitors
     recurse once per nesting level of the tree."""

@@ -33,7 +33,8 @@ from methodlint.notebook import is_notebook
 from methodlint.project import ProjectFile, components, discover, scan_imports
 from methodlint.project_screen import imported_words, reexports
 from methodlint.regular_files import read_regular
-from methodlint.runner import _Dispatcher, _Job, _Outcome, _Profile
+from methodlint.runner import _Dispatcher, _Profile
+from methodlint.worker import Job, Outcome
 
 # A module-level or class-level binding of a method name, a constant other modules may use:
 # `POST = "POST"` at the start of a line or one indentation level in, alone on its line (a
@@ -98,7 +99,7 @@ class _Node:
     _summary: ModuleSummary | None = None
     _summary_json: str | None = None  # a cached summary, parsed when it is first needed
     ran: bool = False
-    outcome: _Outcome | None = None
+    outcome: Outcome | None = None
 
     relevant: bool = False  # its summary offers something (see `_Schedule.offers`)
     # The modules its summary points at (`referenced_modules`), for the summary they are of.
@@ -215,7 +216,7 @@ class _Schedule:
                 return False
         return True
 
-    def _cached(self, node: _Node) -> _Outcome | None:
+    def _cached(self, node: _Node) -> Outcome | None:
         """The cached outcome of a module, when nothing it was checked with has changed."""
         entry = node.entry
         if not node.fresh or entry is None or entry.project is None:
@@ -234,7 +235,7 @@ class _Schedule:
             node.relevant = bool(entry.project["relevant"])
         else:
             self.keep(node, ModuleSummary.from_json(summary) if summary else None)
-        return _Outcome(entry.diagnostics, unchanged=True)
+        return Outcome(entry.diagnostics, unchanged=True)
 
     def _peer_modules(self, node: _Node) -> _Modules:
         """The module names of the other members of its import cycle."""
@@ -410,7 +411,7 @@ class _Schedule:
             return None
         return node.summary or ModuleSummary(module)
 
-    def _decide(self, index: int) -> tuple[int, _Outcome | None]:
+    def _decide(self, index: int) -> tuple[int, Outcome | None]:
         node = self.nodes[index]
         cached = self._cached(node)
         if cached is not None:
@@ -423,14 +424,14 @@ class _Schedule:
         if not offered:
             # Nothing to look for: not parsed. What it imports it re-exports.
             self.keep(node, self._reexports(node))
-            return index, _Outcome([])
+            return index, Outcome([])
         node.ran = True
         return index, None
 
-    def initial(self) -> list[tuple[int, _Outcome | None]]:
+    def initial(self) -> list[tuple[int, Outcome | None]]:
         return [self._decide(i) for i, node in enumerate(self.nodes) if not node.waiting]
 
-    def done(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+    def done(self, index: int, outcome: Outcome) -> list[tuple[int, Outcome | None]]:
         node = self.nodes[index]
         node.outcome = outcome
         if node.rounds:
@@ -455,7 +456,7 @@ class _Schedule:
             return []
         return self._cycle_done(cycle)
 
-    def _cycle_done(self, cycle: _Cycle) -> list[tuple[int, _Outcome | None]]:
+    def _cycle_done(self, cycle: _Cycle) -> list[tuple[int, Outcome | None]]:
         """A round of an import cycle is done: another round for the members that import a
         member whose summary changed, or the cycle is done and its dependents may go."""
         changed = set(cycle.changed)
@@ -496,7 +497,7 @@ class _Schedule:
                 summary = node.summary
                 node.relevant = summary is not None and self.offers(summary, {summary.module})
                 node._digest = None
-        released: list[tuple[int, _Outcome | None]] = []
+        released: list[tuple[int, Outcome | None]] = []
         for index in cycle.members:
             released.extend(self._release(self.nodes[index]))
         return released
@@ -573,7 +574,7 @@ class _Schedule:
                     return True
         return False
 
-    def _release(self, node: _Node) -> list[tuple[int, _Outcome | None]]:
+    def _release(self, node: _Node) -> list[tuple[int, Outcome | None]]:
         released = []
         for dependent in node.dependents:
             other = self.nodes[dependent]
@@ -582,7 +583,7 @@ class _Schedule:
                 released.append(self._decide(dependent))
         return released
 
-    def job(self, index: int) -> _Job:
+    def job(self, index: int) -> Job:
         node = self.nodes[index]
         with_peers = bool(node.rounds)
         summaries: dict[str, ModuleSummary] = {}
@@ -599,7 +600,7 @@ class _Schedule:
             and self._dependencies_unchanged(node, entry.project.get("deps"))
         ):
             digest = entry.digest  # unchanged content: the cached result stands
-        return _Job(
+        return Job(
             node.file.path,
             node.display,
             digest,
@@ -659,13 +660,13 @@ def run_project(
     _read_all(nodes, linter, store, workers)
     _link(nodes, project.modules)
     schedule = _Schedule(nodes, linter.models)
-    jobs = [_Job(n.file.path, n.display) for n in nodes]
+    jobs = [Job(n.file.path, n.display) for n in nodes]
     dispatcher = _Dispatcher(jobs, settings, workers, store is not None, linter, schedule)
     dispatcher.run()
     if profile:
         profile.lap("checking")
         profile.add(n.outcome for n in nodes if n.ran and n.outcome is not None)
-        profile.workers = dispatcher.started
+        profile.workers, profile.prestarted = dispatcher.started, dispatcher.prestarted
     if store is not None:
         for node in nodes:
             _remember(node, store, schedule)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import faulthandler
 import json
 import os
 import signal
@@ -32,18 +31,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, new_digest, run_key
+from methodlint import prestart
+from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, run_key
 from methodlint.config import UNCHECKED_CODES, Config, silenced_unchecked
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
-from methodlint.notebook import is_notebook
-from methodlint.regular_files import NotRegularFile, open_regular
+from methodlint.regular_files import open_regular
+from methodlint.worker import Job, Outcome, check_safely, failed, limited, worker_main
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
-    from methodlint.analysis.summary import ModuleSummary
+    pass
 
 # Files per worker started, at least: a worker costs a fork and, once it parses, LibCST's
 # import (about 0.15 s); a handful of files (a pre-commit run) is checked by one worker, which
@@ -53,8 +51,6 @@ FILES_PER_WORKER = 8
 # Files sent to a worker at once: small enough to balance the load, large enough that the
 # messages cost nothing next to the work.
 MAX_BATCH = 16
-# Files over max-file-size are read in pieces of this size (pre-filter and hash only).
-CHUNK = 1 << 20
 # A worker that dies before it is ready this many times in a row means workers cannot run here.
 MAX_START_FAILURES = 3
 
@@ -75,301 +71,6 @@ class Report:
     files_unchecked: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Job:
-    """One file for a worker: where to read it (or its bytes, for standard input), the path to
-    report, and the content hash the cache has for it."""
-
-    path: str
-    display: str
-    digest: str | None = None
-    data: bytes | None = None
-    # In a project run: the module's name, whether it is a package's `__init__.py`, and the
-    # summaries of the project modules it imports (see `project_run.py`).
-    module: str | None = None
-    package: bool = False
-    index: dict[str, ModuleSummary] | None = None
-    # Whether its bytes use what those summaries offer (`ProjectView.imports_used`).
-    imports_used: bool = True
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What a worker found for one file. `unchanged`: the content hash is the cache's, so the
-    cached diagnostics stand. `size`, `mtime_ns` and `digest` are None when not cacheable."""
-
-    diagnostics: list[Diagnostic]
-    size: int | None = None
-    mtime_ns: int | None = None
-    digest: str | None = None
-    unchanged: bool = False
-    # Seconds in the pre-filter (reading, hashing and the screen before LibCST included), the
-    # parser and the rest.
-    seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    # In a project run: the summary the module offers the others, and the modules whose
-    # summaries its analysis looked at (a cached result depends on those).
-    summary: ModuleSummary | None = None
-    # Why the file was not read (not a regular file): it is skipped with this message.
-    skipped: str | None = None
-    used: frozenset[str] = frozenset()
-    # In a project run: the screen found that the module can produce no fact; not parsed.
-    screened: bool = False
-
-
-# -- the work on one file (in a worker) ---------------------------------------------------------
-
-
-def _check(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
-    """Read, hash, pre-filter and lint one file; never raises for the file's sake."""
-    started = time.perf_counter()
-    size: int | None = None
-    mtime_ns: int | None = None
-    # A notebook is read whole: its outputs may be large, max-file-size applies to its code.
-    notebook = is_notebook(job.display)
-    if job.data is not None:
-        data = job.data
-    else:
-        try:
-            with open_regular(job.path) as handle:
-                stat = os.fstat(handle.fileno())
-                size, mtime_ns = stat.st_size, stat.st_mtime_ns
-                if stat.st_size > linter.settings.max_file_size and not notebook:
-                    return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
-                data = handle.read()
-                size = len(data)  # what was read, should the file have grown meanwhile
-        except NotRegularFile as error:
-            return _Outcome([], skipped=error.strerror)
-        except OSError as error:
-            return _Outcome(_unreadable(linter, job.display, error))
-    digest = file_digest(data) if hashing and job.data is None else None
-    if digest is not None and digest == job.digest:
-        return _Outcome([], size, mtime_ns, digest, unchanged=True)
-    if notebook:
-        # Not a module of the project: checked alone, and its pre-filter sees its code only.
-        filtered = time.perf_counter()
-        parse_before = linter.parse_seconds
-        diagnostics = linter.lint_bytes(data, job.display)
-        parse = linter.parse_seconds - parse_before
-        seconds = (filtered - started, parse, time.perf_counter() - filtered - parse)
-        return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
-    if job.index is not None:
-        from methodlint.analysis.foreign import ProjectView
-
-        filtered = time.perf_counter()
-        before = linter.parse_seconds, linter.screen_seconds
-        view = ProjectView(job.index, job.module, job.package, job.imports_used)
-        diagnostics, summary = linter.lint_in_project(data, job.display, view)
-        if summary is not None:
-            summary.to_json()  # made here, in parallel, and sent with it
-        seconds = _phases(linter, before, started, filtered)
-        return _Outcome(
-            diagnostics,
-            size,
-            mtime_ns,
-            digest,
-            seconds=seconds,
-            summary=summary,
-            used=frozenset(view.used),
-            screened=view.screened,
-        )
-    if not linter.prefilter(data):
-        return _Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
-    filtered = time.perf_counter()
-    before = linter.parse_seconds, linter.screen_seconds
-    diagnostics = linter.lint_bytes(data, job.display)
-    seconds = _phases(linter, before, started, filtered)
-    return _Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
-
-
-def _phases(
-    linter: FileLinter, before: tuple[float, float], started: float, filtered: float
-) -> tuple[float, float, float]:
-    """Pre-filter (the screen before LibCST included), parse and analysis seconds of the
-    file just linted."""
-    parse = linter.parse_seconds - before[0]
-    screen = linter.screen_seconds - before[1]
-    analysis = time.perf_counter() - filtered - parse - screen
-    return filtered - started + screen, parse, analysis
-
-
-def _check_large(
-    linter: FileLinter,
-    job: _Job,
-    handle: IO[bytes],
-    size: int,
-    mtime_ns: int,
-    hashing: bool,
-    started: float,
-) -> _Outcome:
-    """A file over max-file-size: pre-filtered and hashed piece by piece, never held whole;
-    ML003 when it may contain HTTP calls."""
-    from methodlint.engine import _with_line_text
-
-    hasher = new_digest() if hashing else None
-    head = b""
-    carry = b""
-    found = False
-    total = 0
-    while chunk := handle.read(CHUNK):
-        total += len(chunk)
-        if hasher is not None:
-            hasher.update(chunk)
-        if not head:
-            end = chunk.rfind(b"\n")
-            head = chunk[: end + 1] if end >= 0 else chunk
-        if not found:
-            piece = carry + chunk
-            found = linter.prefilter(piece)
-            # An import starts a line: only the unfinished last line needs seeing again.
-            rest = len(piece) - piece.rfind(b"\n") - 1
-            carry = piece[-rest:] if 0 < rest <= 65536 else b""
-    digest = hasher.hexdigest() if hasher is not None else None
-    if digest is not None and digest == job.digest:
-        return _Outcome([], size, mtime_ns, digest, unchanged=True)
-    diagnostics = _with_line_text(linter.too_large(total, job.display), head) if found else []
-    seconds = (time.perf_counter() - started, 0.0, 0.0)
-    return _Outcome(diagnostics, total, mtime_ns, digest, seconds=seconds)
-
-
-def _check_safely(linter: FileLinter, job: _Job, hashing: bool) -> _Outcome:
-    try:
-        return _check(linter, job, hashing)
-    except MemoryError:
-        # Not cached (no digest): memory depends on the machine and the limit, not the file.
-        megabytes = linter.settings.memory_limit
-        cause = f"exceeded {megabytes:,} MB (memory-limit)" if megabytes else "ran out of memory"
-        return _Outcome(_limited(linter, job.display, f"its analysis {cause}"))
-    except Exception as error:
-        return _Outcome(
-            _failed(linter, job.display, f"internal error ({type(error).__name__}: {error})")
-        )
-
-
-def _unreadable(linter: FileLinter, display: str, error: OSError) -> list[Diagnostic]:
-    reason = error.strerror or str(error)
-    return linter.file_diagnostic("ML002", display, f"cannot read file: {reason}")
-
-
-def _failed(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
-    return linter.file_diagnostic(
-        "ML003", display, f"{cause}; not analysed, please report this at {REPORT_URL}"
-    )
-
-
-def _limited(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
-    """ML003 for a file whose analysis ran out of a resource: not a bug, and not remembered."""
-    return linter.file_diagnostic(
-        "ML003", display, f"{cause}; not analysed (it is checked again on the next run)"
-    )
-
-
-# -- worker processes ---------------------------------------------------------------------------
-
-
-def _worker_main(
-    conn: Connection,
-    settings: EngineSettings,
-    hashing: bool,
-    parent_end: Connection | None = None,
-    errors: int | None = None,
-) -> None:
-    """A worker: says it is ready, then answers batches of jobs file by file until told to
-    stop (None) or until the main process is gone."""
-    parent = os.getppid()
-    _watch_parent(parent)
-    if parent_end is not None:
-        # The main process's end of the pipe, inherited through fork: holding it would keep a
-        # send to a dead main process blocking forever instead of failing.
-        parent_end.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # A crash is reported as ML003 for its file; a Python stack dump would only be noise.
-    faulthandler.disable()
-    if errors is not None:
-        # What the native parser or the allocator prints ("memory allocation of N bytes
-        # failed") goes to a file the main process reads when the worker dies, not to the
-        # user's terminal.
-        os.dup2(errors, 2)
-    if settings.memory_limit:
-        _limit_memory(settings.memory_limit)
-    try:
-        linter = FileLinter(settings)
-        conn.send("ready")
-        start = _resident()
-        while True:
-            while not conn.poll(1.0):
-                if os.getppid() != parent:
-                    return
-            batch: list[tuple[int, _Job]] | None = conn.recv()
-            if batch is None:
-                return
-            for index, job in batch:
-                conn.send((index, _check_safely(linter, job, hashing)))
-            retiring = bool(start) and _grown(start)
-            if retiring:
-                conn.send("retiring")  # before the end of the batch: it gets no other
-            conn.send(None)
-            if retiring:
-                return
-    except (EOFError, OSError):
-        return
-
-
-# A worker that has grown by this much since its start (what the files it checked left
-# behind: freed memory Python keeps, caches) ends after its batch and a fresh one takes its
-# place, so that the next large file starts from the bottom: in a project run over the corpus
-# workers grew from 60 MB to 200 MB, and a 700 KB module on top of that took one to 340 MB;
-# with this limit the largest worker took 281 MB (19 workers started instead of 2).
-RETIRE_GROWTH = 60 << 20
-
-
-def _grown(start: int) -> bool:
-    """The worker has grown by RETIRE_GROWTH since `start` (a garbage collection first would
-    give little back: the memory Python keeps is freed, not garbage)."""
-    return _resident() - start > RETIRE_GROWTH
-
-
-def _resident() -> int:
-    """This process's resident memory in bytes (Linux), else 0."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _watch_parent(parent: int) -> None:
-    """Have the kernel kill this worker when the main process dies (Linux), and exit now if
-    it already has."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            pr_set_pdeathsig = 1
-            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(0)
-
-
-def _limit_memory(megabytes: int) -> None:
-    """Cap this process's address space at `megabytes` besides the analysis thread's stack
-    (reserved, mostly untouched): an allocation past it fails (MemoryError, or the parser
-    aborts) instead of the machine running out of memory."""
-    try:
-        import resource
-    except ImportError:  # not on this system
-        return
-    from methodlint.engine import STACK_MB
-
-    limit = (megabytes + STACK_MB) * 1024 * 1024
-    with contextlib.suppress(ValueError, OSError):
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
 def _context() -> Any:
     """fork where it is safe (a worker then costs a few milliseconds), else spawn."""
     import multiprocessing
@@ -382,13 +83,41 @@ def _context() -> Any:
 
 class _Worker:
     def __init__(self, context: Any, settings: EngineSettings, hashing: bool) -> None:
-        self.conn, child = context.Pipe()
         forked = context.get_start_method() == "fork"
         # Where the worker's standard error goes (fork only: the descriptor is inherited).
         # Closed in stop() or when the worker is buried.
+        self.errors: IO[bytes] | None = None
+        # Whether it is the worker the command started early (`prestart`).
+        self.prestarted = forked and self._adopt(settings, hashing)
+        if not self.prestarted:
+            self._start(context, settings, hashing, forked)
+        self.ready = False
+        self.fresh = True  # no work given yet: a crash in its first batch of one file is exact
+        self.busy = False
+        self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
+        self.retry = False  # its batch is a file that crashed a worker before
+        self.retiring = False  # it ends after its batch (`RETIRE_GROWTH`)
+        self.since = time.monotonic()  # when its current file started (for the time limit)
+
+    def _adopt(self, settings: EngineSettings, hashing: bool) -> bool:
+        """Become the worker the command started before it read its arguments (`prestart`),
+        if there is one: it is sent its settings."""
+        started = prestart.take()
+        if started is None:
+            return False
+        self.process, self.conn, self.errors = started
+        try:
+            self.conn.send((settings, hashing))
+        except (OSError, ValueError):
+            prestart.discard(started)
+            return False
+        return True
+
+    def _start(self, context: Any, settings: EngineSettings, hashing: bool, forked: bool) -> None:
+        self.conn, child = context.Pipe()
         self.errors = tempfile.TemporaryFile() if forked else None  # noqa: SIM115
         self.process = context.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(
                 child,
                 settings,
@@ -406,13 +135,6 @@ class _Worker:
             raise
         finally:
             child.close()
-        self.ready = False
-        self.fresh = True  # no work given yet: a crash in its first batch of one file is exact
-        self.busy = False
-        self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
-        self.retry = False  # its batch is a file that crashed a worker before
-        self.retiring = False  # it ends after its batch (`RETIRE_GROWTH`)
-        self.since = time.monotonic()  # when its current file started (for the time limit)
 
     def stop(self, timeout: float) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -478,7 +200,7 @@ class _Dispatcher:
 
     def __init__(
         self,
-        jobs: Sequence[_Job],
+        jobs: Sequence[Job],
         settings: EngineSettings,
         workers: int,
         hashing: bool,
@@ -491,7 +213,7 @@ class _Dispatcher:
         self.hashing = hashing
         self.linter = linter
         self.limit = max(1, min(workers, -(-len(jobs) // FILES_PER_WORKER)))
-        self.results: list[_Outcome | None] = [None] * len(jobs)
+        self.results: list[Outcome | None] = [None] * len(jobs)
         self.left = len(jobs)
         self.queue: deque[int] = deque(range(len(jobs)) if schedule is None else ())
         self.suspects: deque[int] = deque()
@@ -500,8 +222,9 @@ class _Dispatcher:
         self.start_failures = 0
         self.deaths = 0
         self.started = 0
+        self.prestarted = 0  # of the workers started, those started early (`prestart`)
 
-    def run(self) -> list[_Outcome]:
+    def run(self) -> list[Outcome]:
         if not self.jobs:
             return []
         if self.schedule is not None:
@@ -539,8 +262,10 @@ class _Dispatcher:
             if self.start_failures >= MAX_START_FAILURES or self.deaths > 2 * len(self.jobs) + 8:
                 return bool(self.pool)
             try:
-                self.pool.append(_Worker(context, self.settings, self.hashing))
+                worker = _Worker(context, self.settings, self.hashing)
+                self.pool.append(worker)
                 self.started += 1
+                self.prestarted += worker.prestarted
             except OSError:
                 self.start_failures += 1
         return True
@@ -565,7 +290,7 @@ class _Dispatcher:
                     self.pool.remove(worker)
                     break
 
-    def _release(self, items: list[tuple[int, _Outcome | None]]) -> None:
+    def _release(self, items: list[tuple[int, Outcome | None]]) -> None:
         """What the schedule says of files whose dependencies are done: run them (None), or
         take their outcome as it is (from the cache, or nothing to do)."""
         pending = list(items)
@@ -580,7 +305,7 @@ class _Dispatcher:
             else:
                 pending.extend(self._finish(index, outcome))
 
-    def _finish(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+    def _finish(self, index: int, outcome: Outcome) -> list[tuple[int, Outcome | None]]:
         if self.results[index] is not None:
             return []
         self.results[index] = outcome
@@ -649,7 +374,7 @@ class _Dispatcher:
         self._requeue(rest, False)
         job = self.jobs[culprit]
         limit = self.settings.time_limit
-        found = _limited(
+        found = limited(
             self.linter, job.display, f"analysis took longer than {limit:g} s (time-limit)"
         )
         self._release(self._finish(culprit, _crash_outcome(job, found, cacheable=False)))
@@ -707,7 +432,7 @@ class _Dispatcher:
         if culprit in self.crashed:
             job = self.jobs[culprit]
             cause, own = _cause(worker.process.exitcode, errors, self.settings.memory_limit)
-            found = (_failed if own else _limited)(self.linter, job.display, cause)
+            found = (failed if own else limited)(self.linter, job.display, cause)
             outcome = _crash_outcome(job, found, cacheable=own and self.hashing)
             self._release(self._finish(culprit, outcome))
         else:
@@ -720,11 +445,11 @@ class _Dispatcher:
             while self.queue:
                 index = self.queue.popleft()
                 job = self.jobs[index]
-                self._release(self._finish(index, _check_safely(self.linter, job, self.hashing)))
+                self._release(self._finish(index, check_safely(self.linter, job, self.hashing)))
             return
         for index, outcome in enumerate(self.results):
             if outcome is None:
-                self.results[index] = _check_safely(self.linter, self.jobs[index], self.hashing)
+                self.results[index] = check_safely(self.linter, self.jobs[index], self.hashing)
         self.left = 0
 
 
@@ -732,35 +457,35 @@ class Schedule(Protocol):
     """Which jobs may run when: a job runs once the jobs it depends on are done, with what
     they produced (`project_run.py`)."""
 
-    def initial(self) -> list[tuple[int, _Outcome | None]]:
+    def initial(self) -> list[tuple[int, Outcome | None]]:
         """Jobs that depend on nothing: None to run one, or its outcome as it stands."""
 
-    def done(self, index: int, outcome: _Outcome) -> list[tuple[int, _Outcome | None]]:
+    def done(self, index: int, outcome: Outcome) -> list[tuple[int, Outcome | None]]:
         """A job is done: the jobs that this makes ready, the same way."""
 
-    def job(self, index: int) -> _Job:
+    def job(self, index: int) -> Job:
         """The job to run, with what it depends on filled in."""
 
 
-def _crash_outcome(job: _Job, diagnostics: list[Diagnostic], cacheable: bool) -> _Outcome:
+def _crash_outcome(job: Job, diagnostics: list[Diagnostic], cacheable: bool) -> Outcome:
     """The ML003 of a file that crashed the parser (or ran out of time or memory), with its
     first line and, when `cacheable`, what the cache needs to remember it (read here: it is
     one file, and rare)."""
     from methodlint.engine import _with_line_text
 
     if job.data is not None:
-        return _Outcome(_with_line_text(diagnostics, job.data[:65536]))
+        return Outcome(_with_line_text(diagnostics, job.data[:65536]))
     try:
         with open_regular(job.path) as handle:
             stat = os.fstat(handle.fileno())
             data = handle.read()
     except OSError:
-        return _Outcome(diagnostics)
+        return Outcome(diagnostics)
     end = data.find(b"\n", 0, 65536)
     diagnostics = _with_line_text(diagnostics, data[: end + 1] if end >= 0 else data[:65536])
     if not cacheable:
-        return _Outcome(diagnostics)
-    return _Outcome(diagnostics, stat.st_size, stat.st_mtime_ns, file_digest(data))
+        return Outcome(diagnostics)
+    return Outcome(diagnostics, stat.st_size, stat.st_mtime_ns, file_digest(data))
 
 
 # -- profile ------------------------------------------------------------------------------------
@@ -778,6 +503,7 @@ class _Profile:
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(PHASES, 0.0)
         self.workers = 0
+        self.prestarted = 0
         self.files_read = 0
         self.files_parsed = 0
         self.started = self.mark = time.perf_counter()
@@ -797,7 +523,7 @@ class _Profile:
         self.seconds[phase] += now - self.mark
         self.mark = now
 
-    def add(self, outcomes: Iterable[_Outcome]) -> None:
+    def add(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
             prefilter, parse, analysis = outcome.seconds
             self.seconds["pre-filter"] += prefilter
@@ -815,6 +541,7 @@ class _Profile:
         summary = {phase: round(value, 4) for phase, value in profile.seconds.items()}
         summary["total"] = round(time.perf_counter() - profile.started, 4)
         summary["workers"] = profile.workers
+        summary["prestarted"] = profile.prestarted
         summary["files_read"] = profile.files_read
         summary["files_parsed"] = profile.files_parsed
         print(f"methodlint profile: {json.dumps(summary)}", file=sys.stderr)
@@ -912,11 +639,11 @@ def _lint_paths(
             return _report(selection, checked, ignores, settings, config, stdin_filename, profile)
     found: list[list[Diagnostic]] = [[] for _ in selection.files]
     codes: list[frozenset[str] | None] = []
-    pending: list[tuple[int, _Job]] = []
+    pending: list[tuple[int, Job]] = []
     for index, source in enumerate(selection.files):
         codes.append(_codes_for(source.path, stdin_filename, ignores, settings, config))
         if str(source.path) == "-":
-            pending.append((index, _Job("-", source.display, data=stdin or b"")))
+            pending.append((index, Job("-", source.display, data=stdin or b"")))
             continue
         path = str(source.path)
         digest = None
@@ -930,7 +657,7 @@ def _lint_paths(
                 continue
             entry = store.get(path)
             digest = entry.digest if entry is not None else None
-        pending.append((index, _Job(path, source.display, digest)))
+        pending.append((index, Job(path, source.display, digest)))
     if profile:
         profile.lap("cache")
     dispatcher = _Dispatcher(
@@ -949,7 +676,7 @@ def _lint_paths(
     if profile:
         profile.lap("checking")
         profile.add(outcomes)
-        profile.workers = dispatcher.started
+        profile.workers, profile.prestarted = dispatcher.started, dispatcher.prestarted
     skipped: list[tuple[str, str]] = []
     for (index, job), outcome in zip(pending, outcomes, strict=True):
         if outcome.skipped is not None:
@@ -962,7 +689,7 @@ def _lint_paths(
     return report
 
 
-def _remember(store: Cache, job: _Job, outcome: _Outcome) -> list[Diagnostic]:
+def _remember(store: Cache, job: Job, outcome: Outcome) -> list[Diagnostic]:
     """Record a file's outcome in the cache (when it may be); its diagnostics."""
     diagnostics = outcome.diagnostics
     if job.data is not None:

@@ -17,7 +17,7 @@ import pytest
 from helpers import run_module, write
 from test_pool import crash_on_marker, needs_fork, summary
 
-from methodlint import lint_paths, lint_source, runner
+from methodlint import lint_paths, lint_source, runner, worker
 from methodlint.cache import DEFAULT_FOLDER, Cache, run_key
 from methodlint.config import Config
 from methodlint.engine import EngineSettings
@@ -173,9 +173,9 @@ def test_something_else_in_place_of_the_cache_file_is_not_read(project: Path, ki
 SPIN_LAUNCHER = textwrap.dedent(
     """
     import sys
-    from methodlint import runner
+    from methodlint import worker
 
-    real = runner._check
+    real = worker.check
 
     def check(linter, job, hashing):
         with open(job.path, "rb") as handle:
@@ -184,7 +184,7 @@ SPIN_LAUNCHER = textwrap.dedent(
                     pass
         return real(linter, job, hashing)
 
-    runner._check = check
+    worker.check = check
     sys.argv = ["methodlint", *sys.argv[1:]]
     from methodlint.__main__ import run
 
@@ -347,7 +347,7 @@ def test_an_interrupted_run_saves_the_finished_entries(
     real = runner._Dispatcher._finish
     finished: list[int] = []
 
-    def finish(self: runner._Dispatcher, index: int, outcome: runner._Outcome) -> object:
+    def finish(self: runner._Dispatcher, index: int, outcome: worker.Outcome) -> object:
         if len(finished) == 3:
             raise KeyboardInterrupt
         finished.append(index)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import write
 
-from methodlint import Diagnostic, engine, lint_paths, runner
+from methodlint import Diagnostic, engine, lint_paths, runner, worker
 from methodlint.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,11 +133,11 @@ def crash_on_marker(
 ) -> None:
     """Make the worker die on files that contain `# CRASH` (the first `times` times, counted in
     a file so that the count survives the worker)."""
-    real = runner._check
+    real = worker.check
     counter = project / "crashes.txt"
     counter.write_text("0")
 
-    def check(linter: engine.FileLinter, job: runner._Job, hashing: bool) -> runner._Outcome:
+    def check(linter: engine.FileLinter, job: worker.Job, hashing: bool) -> worker.Outcome:
         with open(job.path, "rb") as handle:
             marked = b"# CRASH" in handle.read()
         if marked:
@@ -147,7 +147,7 @@ def crash_on_marker(
                 misbehave(how)
         return real(linter, job, hashing)
 
-    monkeypatch.setattr(runner, "_check", check)
+    monkeypatch.setattr(worker, "check", check)
 
 
 def misbehave(how: str) -> None:
@@ -176,7 +176,7 @@ def ordinary_files(base: Path, count: int = 12) -> None:
 
 
 @needs_fork
-@pytest.mark.skipif(not runner._resident(), reason="the resident memory is read from /proc")
+@pytest.mark.skipif(not worker.resident(), reason="the resident memory is read from /proc")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
     project: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
@@ -185,7 +185,7 @@ def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
     a fresh one takes the next: the findings are those of workers that never end."""
     generated_tree(project, 3)
     kept = lint_paths(["."], jobs=jobs)
-    monkeypatch.setattr(runner, "RETIRE_GROWTH", -1)
+    monkeypatch.setattr(worker, "RETIRE_GROWTH", -1)
     started = []
     real = runner._Worker.__init__
 
@@ -287,7 +287,7 @@ def test_workers_that_cannot_start_leave_the_work_to_the_main_process(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ordinary_files(project, 3)
-    monkeypatch.setattr(runner, "_worker_main", lambda *args: os._exit(1))
+    monkeypatch.setattr(runner, "worker_main", lambda *args: os._exit(1))
 
     report = lint_paths(["."], jobs=2)
 
@@ -312,7 +312,7 @@ def test_no_process_can_be_started(project: Path, monkeypatch: pytest.MonkeyPatc
 
 def dispatcher(files: int, jobs: int) -> runner._Dispatcher:
     settings = engine.EngineSettings.from_config(Config())
-    job_list = [runner._Job(f"f{n}.py", f"f{n}.py") for n in range(files)]
+    job_list = [worker.Job(f"f{n}.py", f"f{n}.py") for n in range(files)]
     return runner._Dispatcher(job_list, settings, jobs, False, engine.FileLinter(settings))
 
 
@@ -350,6 +350,6 @@ def test_outcomes_pickle_with_every_field() -> None:
     [found] = runner.lint_source(
         'import http.client\nc = http.client.HTTPConnection("h")\nc.request("post", "/")\n', "x.py"
     )
-    outcome = runner._Outcome([found], 10, 20, "digest", seconds=(1.0, 2.0, 3.0))
+    outcome = worker.Outcome([found], 10, 20, "digest", seconds=(1.0, 2.0, 3.0))
     assert pickle.loads(pickle.dumps(outcome)) == outcome
     assert dataclasses.asdict(found)["fix"] is not None

@@ -17,7 +17,7 @@ from helpers import nobody_or_skip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from methodlint import lint_paths, lint_source, runner
+from methodlint import lint_paths, lint_source, worker
 from methodlint.config import Config
 
 BODY_CALL = b'requests.get("https://x.test/", json={"q": 1})\n'
@@ -339,7 +339,7 @@ def test_huge_files_are_screened_piece_by_piece(
 ) -> None:
     # Over max-file-size a file is read in pieces: an import that straddles two pieces, or
     # that comes after a line longer than a piece, is still seen.
-    monkeypatch.setattr(runner, "CHUNK", 64)
+    monkeypatch.setattr(worker, "CHUNK", 64)
     filler = b"x = 1\n" * 40
     straddles = b"x = 1\n" * 41 + b"y=2\n" + b"import requests\n" + filler
     assert straddles.index(b"import") == 250  # the pieces end at 192, 256, ...
@@ -411,7 +411,7 @@ def test_unreadable_files_and_folders_by_injected_errors(
     for name in ("locked.py", "readable.py", "closed/inside.py"):
         (project / name).parent.mkdir(exist_ok=True)
         (project / name).write_bytes(HTTP_FILE)
-    real_open, real_scandir = runner.open_regular, os.scandir
+    real_open, real_scandir = worker.open_regular, os.scandir
 
     def fake_open(path: str, *args: Any, **kwargs: Any) -> Any:
         if str(path).endswith("locked.py"):
@@ -423,7 +423,7 @@ def test_unreadable_files_and_folders_by_injected_errors(
             raise PermissionError(13, "Permission denied", path)
         return real_scandir(path)
 
-    monkeypatch.setattr(runner, "open_regular", fake_open)
+    monkeypatch.setattr(worker, "open_regular", fake_open)
     monkeypatch.setattr(files.os, "scandir", fake_scandir)
 
     report = lint_paths(["."], jobs=2)

@@ -1,0 +1,328 @@
+"""The work of a worker process: a file read, hashed, pre-filtered and linted (`check`),
+and the worker's loop (`worker_main`), which answers the run's batches of files (`Job`) with
+what it found (`Outcome`) until the run ends. The run that starts workers and hands them
+files is `runner.py`; a worker started before the command line is read is `prestart.py`.
+
+A worker ends itself when it has grown too much (`RETIRE_GROWTH`), caps its address space at
+the memory limit, and dies with the main process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from methodlint.cache import file_digest, new_digest
+from methodlint.diagnostics import Diagnostic
+from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
+from methodlint.notebook import is_notebook
+from methodlint.regular_files import NotRegularFile, open_regular
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from methodlint.analysis.summary import ModuleSummary
+
+# Files over max-file-size are read in pieces of this size (pre-filter and hash only).
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file for a worker: where to read it (or its bytes, for standard input), the path to
+    report, and the content hash the cache has for it."""
+
+    path: str
+    display: str
+    digest: str | None = None
+    data: bytes | None = None
+    # In a project run: the module's name, whether it is a package's `__init__.py`, and the
+    # summaries of the project modules it imports (see `project_run.py`).
+    module: str | None = None
+    package: bool = False
+    index: dict[str, ModuleSummary] | None = None
+    # Whether its bytes use what those summaries offer (`ProjectView.imports_used`).
+    imports_used: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker found for one file. `unchanged`: the content hash is the cache's, so the
+    cached diagnostics stand. `size`, `mtime_ns` and `digest` are None when not cacheable."""
+
+    diagnostics: list[Diagnostic]
+    size: int | None = None
+    mtime_ns: int | None = None
+    digest: str | None = None
+    unchanged: bool = False
+    # Seconds in the pre-filter (reading, hashing and the screen before LibCST included), the
+    # parser and the rest.
+    seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # In a project run: the summary the module offers the others, and the modules whose
+    # summaries its analysis looked at (a cached result depends on those).
+    summary: ModuleSummary | None = None
+    # Why the file was not read (not a regular file): it is skipped with this message.
+    skipped: str | None = None
+    used: frozenset[str] = frozenset()
+    # In a project run: the screen found that the module can produce no fact; not parsed.
+    screened: bool = False
+
+
+# -- the work on one file (in a worker) ---------------------------------------------------------
+
+
+def check(linter: FileLinter, job: Job, hashing: bool) -> Outcome:
+    """Read, hash, pre-filter and lint one file; never raises for the file's sake."""
+    started = time.perf_counter()
+    size: int | None = None
+    mtime_ns: int | None = None
+    # A notebook is read whole: its outputs may be large, max-file-size applies to its code.
+    notebook = is_notebook(job.display)
+    if job.data is not None:
+        data = job.data
+    else:
+        try:
+            with open_regular(job.path) as handle:
+                stat = os.fstat(handle.fileno())
+                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                if stat.st_size > linter.settings.max_file_size and not notebook:
+                    return _check_large(linter, job, handle, size, mtime_ns, hashing, started)
+                data = handle.read()
+                size = len(data)  # what was read, should the file have grown meanwhile
+        except NotRegularFile as error:
+            return Outcome([], skipped=error.strerror)
+        except OSError as error:
+            return Outcome(_unreadable(linter, job.display, error))
+    digest = file_digest(data) if hashing and job.data is None else None
+    if digest is not None and digest == job.digest:
+        return Outcome([], size, mtime_ns, digest, unchanged=True)
+    if notebook:
+        # Not a module of the project: checked alone, and its pre-filter sees its code only.
+        filtered = time.perf_counter()
+        parse_before = linter.parse_seconds
+        diagnostics = linter.lint_bytes(data, job.display)
+        parse = linter.parse_seconds - parse_before
+        seconds = (filtered - started, parse, time.perf_counter() - filtered - parse)
+        return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
+    if job.index is not None:
+        from methodlint.analysis.foreign import ProjectView
+
+        filtered = time.perf_counter()
+        before = linter.parse_seconds, linter.screen_seconds
+        view = ProjectView(job.index, job.module, job.package, job.imports_used)
+        diagnostics, summary = linter.lint_in_project(data, job.display, view)
+        if summary is not None:
+            summary.to_json()  # made here, in parallel, and sent with it
+        seconds = _phases(linter, before, started, filtered)
+        return Outcome(
+            diagnostics,
+            size,
+            mtime_ns,
+            digest,
+            seconds=seconds,
+            summary=summary,
+            used=frozenset(view.used),
+            screened=view.screened,
+        )
+    if not linter.prefilter(data):
+        return Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
+    filtered = time.perf_counter()
+    before = linter.parse_seconds, linter.screen_seconds
+    diagnostics = linter.lint_bytes(data, job.display)
+    seconds = _phases(linter, before, started, filtered)
+    return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
+
+
+def _phases(
+    linter: FileLinter, before: tuple[float, float], started: float, filtered: float
+) -> tuple[float, float, float]:
+    """Pre-filter (the screen before LibCST included), parse and analysis seconds of the
+    file just linted."""
+    parse = linter.parse_seconds - before[0]
+    screen = linter.screen_seconds - before[1]
+    analysis = time.perf_counter() - filtered - parse - screen
+    return filtered - started + screen, parse, analysis
+
+
+def _check_large(
+    linter: FileLinter,
+    job: Job,
+    handle: IO[bytes],
+    size: int,
+    mtime_ns: int,
+    hashing: bool,
+    started: float,
+) -> Outcome:
+    """A file over max-file-size: pre-filtered and hashed piece by piece, never held whole;
+    ML003 when it may contain HTTP calls."""
+    from methodlint.engine import _with_line_text
+
+    hasher = new_digest() if hashing else None
+    head = b""
+    carry = b""
+    found = False
+    total = 0
+    while chunk := handle.read(CHUNK):
+        total += len(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
+        if not head:
+            end = chunk.rfind(b"\n")
+            head = chunk[: end + 1] if end >= 0 else chunk
+        if not found:
+            piece = carry + chunk
+            found = linter.prefilter(piece)
+            # An import starts a line: only the unfinished last line needs seeing again.
+            rest = len(piece) - piece.rfind(b"\n") - 1
+            carry = piece[-rest:] if 0 < rest <= 65536 else b""
+    digest = hasher.hexdigest() if hasher is not None else None
+    if digest is not None and digest == job.digest:
+        return Outcome([], size, mtime_ns, digest, unchanged=True)
+    diagnostics = _with_line_text(linter.too_large(total, job.display), head) if found else []
+    seconds = (time.perf_counter() - started, 0.0, 0.0)
+    return Outcome(diagnostics, total, mtime_ns, digest, seconds=seconds)
+
+
+def check_safely(linter: FileLinter, job: Job, hashing: bool) -> Outcome:
+    try:
+        return check(linter, job, hashing)
+    except MemoryError:
+        # Not cached (no digest): memory depends on the machine and the limit, not the file.
+        megabytes = linter.settings.memory_limit
+        cause = f"exceeded {megabytes:,} MB (memory-limit)" if megabytes else "ran out of memory"
+        return Outcome(limited(linter, job.display, f"its analysis {cause}"))
+    except Exception as error:
+        return Outcome(
+            failed(linter, job.display, f"internal error ({type(error).__name__}: {error})")
+        )
+
+
+def _unreadable(linter: FileLinter, display: str, error: OSError) -> list[Diagnostic]:
+    reason = error.strerror or str(error)
+    return linter.file_diagnostic("ML002", display, f"cannot read file: {reason}")
+
+
+def failed(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
+    return linter.file_diagnostic(
+        "ML003", display, f"{cause}; not analysed, please report this at {REPORT_URL}"
+    )
+
+
+def limited(linter: FileLinter, display: str, cause: str) -> list[Diagnostic]:
+    """ML003 for a file whose analysis ran out of a resource: not a bug, and not remembered."""
+    return linter.file_diagnostic(
+        "ML003", display, f"{cause}; not analysed (it is checked again on the next run)"
+    )
+
+
+# -- worker processes ---------------------------------------------------------------------------
+
+
+def worker_main(
+    conn: Connection,
+    settings: EngineSettings,
+    hashing: bool,
+    parent_end: Connection | None = None,
+    errors: int | None = None,
+) -> None:
+    """A worker: says it is ready, then answers batches of jobs file by file until told to
+    stop (None) or until the main process is gone."""
+    parent = os.getppid()
+    _watch_parent(parent)
+    if parent_end is not None:
+        # The main process's end of the pipe, inherited through fork: holding it would keep a
+        # send to a dead main process blocking forever instead of failing.
+        parent_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A crash is reported as ML003 for its file; a Python stack dump would only be noise.
+    faulthandler.disable()
+    if errors is not None:
+        # What the native parser or the allocator prints ("memory allocation of N bytes
+        # failed") goes to a file the main process reads when the worker dies, not to the
+        # user's terminal.
+        os.dup2(errors, 2)
+    if settings.memory_limit:
+        _limit_memory(settings.memory_limit)
+    try:
+        linter = FileLinter(settings)
+        conn.send("ready")
+        start = resident()
+        while True:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
+            batch: list[tuple[int, Job]] | None = conn.recv()
+            if batch is None:
+                return
+            for index, job in batch:
+                conn.send((index, check_safely(linter, job, hashing)))
+            retiring = bool(start) and _grown(start)
+            if retiring:
+                conn.send("retiring")  # before the end of the batch: it gets no other
+            conn.send(None)
+            if retiring:
+                return
+    except (EOFError, OSError):
+        return
+
+
+# A worker that has grown by this much since its start (what the files it checked left
+# behind: freed memory Python keeps, caches) ends after its batch and a fresh one takes its
+# place, so that the next large file starts from the bottom: in a project run over the corpus
+# workers grew from 60 MB to 200 MB, and a 700 KB module on top of that took one to 340 MB;
+# with this limit the largest worker took 281 MB (19 workers started instead of 2).
+RETIRE_GROWTH = 60 << 20
+
+
+def _grown(start: int) -> bool:
+    """The worker has grown by RETIRE_GROWTH since `start` (a garbage collection first would
+    give little back: the memory Python keeps is freed, not garbage)."""
+    return resident() - start > RETIRE_GROWTH
+
+
+def resident() -> int:
+    """This process's resident memory in bytes (Linux), else 0."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _watch_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the main process dies (Linux), and exit now if
+    it already has."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space at `megabytes` besides the analysis thread's stack
+    (reserved, mostly untouched): an allocation past it fails (MemoryError, or the parser
+    aborts) instead of the machine running out of memory."""
+    try:
+        import resource
+    except ImportError:  # not on this system
+        return
+    from methodlint.engine import STACK_MB
+
+    limit = (megabytes + STACK_MB) * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
