@@ -97,28 +97,34 @@ class Words:
             return False
         if not text.ascii(self):
             return True  # a name of other letters than ASCII: parsed, as if used
-        names = text.names_in_text()
+        # The words anywhere in the bytes, if only inside a longer name: most modules hold
+        # none, and a search for a few words costs less than finding every name.
+        present = text.present(self.every_word())
+        if not present:
+            return False
 
-        def uses(words: set[str], kind: Callable[[], set[str]]) -> bool:
-            return bool(words) and not words.isdisjoint(names) and not words.isdisjoint(kind())
+        def uses(words: set[str], kind: str) -> bool:
+            encoded = {word.encode("ascii") for word in words} & present
+            return bool(encoded) and bool(text.used(kind, encoded))
 
         if (
-            uses(self.calls, text.called)
-            or uses(self.receivers, text.receivers)
-            or uses(self.decorators, text.decorators)
-            or uses(self.classes, text.constructed)
-            or uses(self.imported, text.renamed)
+            uses(self.calls, "called")
+            or uses(self.receivers, "receivers")
+            or uses(self.decorators, "decorators")
+            or uses(self.classes, "constructed")
+            or uses(self.imported, "renamed")
         ):
             return True
-        if self.gated and not names.isdisjoint(self.gated):
-            found = self.gated.keys() & text.attributes()
-            if found:
+        if self.gated:
+            gated = {attribute.encode("ascii"): attribute for attribute in self.gated}
+            named = text.used("attributes", gated.keys() & present)
+            if named:
                 inner = Words()
-                for attribute in sorted(found):
+                for attribute in sorted(gated[name] for name in named):
                     inner.merge(self.gated[attribute])
                 if inner.found(text):
                     return True
-        return uses(self.names, text.names)
+        return uses(self.names, "names")
 
     def every_word(self) -> set[str]:
         found = self.calls | self.names | self.receivers | self.classes | self.decorators
@@ -129,81 +135,79 @@ class Words:
 
 
 class Identifiers:
-    """The names a module's bytes use, by how they are used; each kind is found once, when
-    first asked for (one pass over the bytes per kind, instead of a pattern of every word).
-    Names are ASCII here (`\\w` of bytes): a word of other letters is not looked for, the
-    module is parsed (`ascii`)."""
+    """How a module's bytes use given names. The names looked for are few (those of one
+    module's imports) and most modules hold none of them, so each is first looked for as
+    bytes (`present`); only the names present are searched for in their context (`used`),
+    one pattern of those names per kind. Names are ASCII here (`\\w` of bytes): a word of
+    other letters is not looked for, the module is parsed (`ascii`)."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self._found: dict[str, set[str]] = {}
         self._code: bytes | None = None
+        self._present: dict[bytes, bool] = {}
+        self._constructed: set[bytes] | None = None
 
     @staticmethod
     def ascii(words: Words) -> bool:
         return all(word.isascii() for word in words.every_word())
 
-    def _all(self, kind: str, pattern: re.Pattern[bytes], code: bool = False) -> set[str]:
-        found = self._found.get(kind)
-        if found is None:
-            if code and self._code is None:
-                self._code = _IMPORT_STATEMENT.sub(b"", self.data)
-            data = self._code if code else self.data
-            assert data is not None
-            found = self._found[kind] = {m.decode("ascii") for m in pattern.findall(data)}
+    def present(self, words: set[str]) -> set[bytes]:
+        """The words that occur in the bytes, in any context, also inside a longer name."""
+        found = set()
+        for word in words:
+            encoded = word.encode("ascii")
+            known = self._present.get(encoded)
+            if known is None:
+                known = self._present[encoded] = encoded in self.data
+            if known:
+                found.add(encoded)
         return found
 
-    def names_in_text(self) -> set[str]:
-        """Every name in the bytes, however used (also in strings and comments)."""
-        return self._all("text", _ANY_NAME)
+    def used(self, kind: str, words: Collection[bytes]) -> set[bytes]:
+        """Those of `words` that the bytes use as `kind` (`_KINDS`) says."""
+        if not words:
+            return set()
+        if kind == "constructed":
+            return self.constructed() & set(words)
+        pattern, code = _KINDS[kind]
+        names = b"|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+        if code and self._code is None:
+            self._code = _IMPORT_STATEMENT.sub(b"", self.data)
+        data = self._code if code else self.data
+        assert data is not None
+        return set(re.compile(pattern.replace(b"NAMES", names)).findall(data))
 
-    def called(self) -> set[str]:
-        """`name(`, `obj.name(`."""
-        return self._all("called", _CALLED)
-
-    def receivers(self) -> set[str]:
-        """`name.` (not an attribute itself)."""
-        return self._all("receivers", _RECEIVER)
-
-    def decorators(self) -> set[str]:
-        return self._all("decorators", _DECORATOR)
-
-    def constructed(self) -> set[str]:
-        """A name among a class statement's bases, or called at the start of a line that
+    def constructed(self) -> set[bytes]:
+        """The names among a class statement's bases, or called at the start of a line that
         binds a module-level name (`X = name(`)."""
-        found = self._found.get("constructed")
-        if found is None:
-            found = set(self._all("assigned", _ASSIGNED))
+        if self._constructed is None:
+            found = set(_ASSIGNED.findall(self.data))
             for bases in _CLASS_BASES.findall(self.data):
-                found.update(m.decode("ascii") for m in _WORD.findall(bases))
-            self._found["constructed"] = found
-        return found
-
-    def renamed(self) -> set[str]:
-        """`name as other`."""
-        return self._all("renamed", _RENAMED)
-
-    def attributes(self) -> set[str]:
-        """Any name outside import statements and quotes, after a dot too."""
-        return self._all("attributes", _ATTRIBUTE, code=True)
-
-    def names(self) -> set[str]:
-        """Any name outside import statements and quotes, not after a dot (not in
-        `__all__ = ["post_json"]`, which re-exports, it calls nothing)."""
-        return self._all("names", _USED, code=True)
+                found.update(_WORD.findall(bases))
+            self._constructed = found
+        return self._constructed
 
 
 _NAME = rb"[A-Za-z_]\w*"
-_ANY_NAME = re.compile(_NAME)
-_CALLED = re.compile(rb"\b(%s)\s*\(" % _NAME)
-_RECEIVER = re.compile(rb"(?<![\w.])(%s)\s*\." % _NAME)
-_DECORATOR = re.compile(rb"@\s*(%s)" % _NAME)
+# Each kind of use: a pattern around the names looked for (NAMES), and whether it is looked
+# for outside import statements only.
+_KINDS = {
+    # `name(`, `obj.name(`
+    "called": (rb"\b(NAMES)\s*\(", False),
+    # `name.` (not an attribute itself)
+    "receivers": (rb"(?<![\w.])(NAMES)\s*\.", False),
+    "decorators": (rb"@\s*(NAMES)(?!\w)", False),
+    # `name as other`
+    "renamed": (rb"\b(NAMES)\s+as\s+\w", False),
+    # Any use outside quotes, after a dot too.
+    "attributes": (rb"(?<![\w'\"])(NAMES)\b(?!['\"])", True),
+    # Any use outside quotes, not after a dot (not in `__all__ = ["post_json"]`, which
+    # re-exports, it calls nothing).
+    "names": (rb"(?<![\w.'\"])(NAMES)\b(?!['\"])", True),
+}
 _CLASS_BASES = re.compile(rb"^[ \t]*class\s+\w+\s*\(([^)]*)", re.MULTILINE)
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 _ASSIGNED = re.compile(rb"^\w+\s*(?::[^=\n]*)?=\s*(%s)\s*\(" % _NAME, re.MULTILINE)
-_RENAMED = re.compile(rb"\b(%s)\s+as\s+\w" % _NAME)
-_ATTRIBUTE = re.compile(rb"(?<![\w'\"])(%s)\b(?!['\"])" % _NAME)
-_USED = re.compile(rb"(?<![\w.'\"])(%s)\b(?!['\"])" % _NAME)
 
 
 # An import statement, parenthesised over several lines or continued with a backslash.
