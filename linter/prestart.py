@@ -9,7 +9,8 @@ thing (`python -m methodlint`, the `methodlint` command): it imports LibCST and 
 settings. The run's first worker is this one (`take`, `runner._Worker`); a run that needs
 no worker (every file cached, `--help`) ends it unused, having cost the other core its
 imports and no time. Not where fork is unsafe (macOS) or on one core, where the two would
-only take turns, nor for the language server, which may wait for work for hours.
+only take turns, nor for the language server, which may wait for work for hours, nor with
+METHODLINT_PRESTART=0 in the environment.
 
 The worker is forked with the interruption signals blocked: a Ctrl-C before it has set its
 own handlers is the main process's alone (which ends the run), not a second line.
@@ -46,6 +47,8 @@ def wanted(argv: list[str]) -> bool:
     run beside the main process."""
     if sys.platform == "darwin" or not hasattr(os, "fork"):
         return False
+    if os.environ.get("METHODLINT_PRESTART") == "0":
+        return False  # turned off (to measure without it, or where a fork at start is unwelcome)
     if argv[:1] == ["server"] or any(arg.split("=")[0] in NO_CHECK_OPTIONS for arg in argv):
         return False
     try:

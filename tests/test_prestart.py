@@ -60,6 +60,13 @@ def test_a_small_run_is_checked_by_the_worker_started_first(project: Path) -> No
     assert "b.py:3:" in done.stdout
     profile = profile_of(done.stderr)
     assert (profile["workers"], profile["prestarted"]) == (1, 1)
+    # Turned off: the same findings from a worker started when the files are known.
+    turned_off = run_module(
+        project, "--no-cache", "a.py", "b.py", env={**environment, "METHODLINT_PRESTART": "0"}
+    )
+    assert turned_off.stdout == done.stdout
+    profile = profile_of(turned_off.stderr)
+    assert (profile["workers"], profile["prestarted"]) == (1, 0)
 
 
 @early
