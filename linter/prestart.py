@@ -59,36 +59,45 @@ def wanted(argv: list[str]) -> bool:
 
 
 def start() -> None:
-    """Fork the worker; where that fails the run starts its workers as usual."""
+    """Fork the worker. Where that fails (no temporary file, no descriptor left, no process)
+    the run starts its workers as usual: a worker started early only saves time."""
     global _started
+    try:
+        _started = _fork()
+    except Exception:
+        _started = None
+
+
+def _fork() -> tuple[Any, Connection, IO[bytes]]:
     import signal
     import tempfile
     from multiprocessing import get_context
 
     context = get_context("fork")
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (the adopting _Worker closes it)
     try:
-        errors = tempfile.TemporaryFile()  # noqa: SIM115 (the adopting _Worker closes it)
-    except OSError:
-        return
-    conn, child = context.Pipe()
-    blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        conn, child = context.Pipe()
+    except BaseException:
+        errors.close()
+        raise
     process = context.Process(
         target=_wait,
         args=(child, conn, errors.fileno()),
         name="methodlint-worker",
         daemon=True,
     )
+    blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
         process.start()
-    except OSError:
+    except BaseException:
         conn.close()
         errors.close()
-        return
+        raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         child.close()
-    _started = (process, conn, errors)
+    return process, conn, errors
 
 
 def take() -> tuple[Any, Connection, IO[bytes]] | None:

@@ -173,3 +173,22 @@ def test_the_entry_point_starts_the_worker_only_from_the_command(project: Path) 
         [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip() == "None"
+
+
+@needs_fork
+def test_a_worker_that_cannot_be_started_first_costs_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing.context
+
+    write(project, "a.py", BODY_CALL)
+    with monkeypatch.context() as patch:
+
+        def refuse(self: object) -> None:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        patch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+        prestart.start()  # no exception
+        assert prestart._started is None
+    report = lint_paths(["a.py"], jobs=1)
+    assert [(d.path, d.code) for d in report.diagnostics] == [("a.py", "ML101")]
