@@ -256,10 +256,12 @@ class FileLinter:
             for rule in all_rules()
             if rule.code in settings.codes and not rule.engine_reported
         ]
-        # Seconds spent in LibCST's parser (and importing it), and in the screen before it
-        # (`screen.py`), for METHODLINT_PROFILE.
+        # Seconds spent in LibCST's parser, in the screen before it (`screen.py`), and
+        # importing LibCST and the analysis (once per process), for METHODLINT_PROFILE.
         self.parse_seconds = 0.0
         self.screen_seconds = 0.0
+        self.import_seconds = 0.0
+        self._loaded = False
         # In a project run (`project_run.py`): what the file being linted sees of the other
         # modules of the project, and the summary it offers them.
         self.view: ProjectView | None = None
@@ -464,17 +466,27 @@ class FileLinter:
                 f"please report this at {REPORT_URL}",
             )
 
+    def load(self) -> None:
+        """Import LibCST and the analysis, once; the seconds are counted apart from any
+        file's parse and analysis."""
+        if not self._loaded:
+            started = time.perf_counter()
+            preload()
+            self.import_seconds += time.perf_counter() - started
+            self._loaded = True
+
     def _analyse(
         self,
         source: str,
         path: str,
         tree: ast.Module | Callable[[], ast.Module | None] | None,
     ) -> list[Diagnostic]:
-        started = time.perf_counter()
+        self.load()
         import libcst as cst
 
         from methodlint.analysis.pipeline import analyse
 
+        started = time.perf_counter()
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:

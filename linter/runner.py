@@ -492,7 +492,7 @@ def _crash_outcome(job: Job, diagnostics: list[Diagnostic], cacheable: bool) -> 
 
 # Wall-clock phases of the main process; "checking" is the wall time of the workers, and
 # pre-filter, parse and analysis are their seconds summed over the workers.
-PHASES = ("discovery", "cache", "checking", "pre-filter", "parse", "analysis", "output")
+PHASES = ("discovery", "cache", "checking", "pre-filter", "import", "parse", "analysis", "output")
 
 
 class _Profile:
@@ -526,6 +526,7 @@ class _Profile:
     def add(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
             prefilter, parse, analysis = outcome.seconds
+            self.seconds["import"] += outcome.imports
             self.seconds["pre-filter"] += prefilter
             self.seconds["parse"] += parse
             self.seconds["analysis"] += analysis

@@ -64,6 +64,8 @@ class Outcome:
     # Seconds in the pre-filter (reading, hashing and the screen before LibCST included), the
     # parser and the rest.
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Seconds its worker spent importing LibCST and the analysis for it (its first file).
+    imports: float = 0.0
     # In a project run: the summary the module offers the others, and the modules whose
     # summaries its analysis looked at (a cached result depends on those).
     summary: ModuleSummary | None = None
@@ -104,50 +106,57 @@ def check(linter: FileLinter, job: Job, hashing: bool) -> Outcome:
         return Outcome([], size, mtime_ns, digest, unchanged=True)
     if notebook:
         # Not a module of the project: checked alone, and its pre-filter sees its code only.
-        filtered = time.perf_counter()
-        parse_before = linter.parse_seconds
+        phases = _Phases(linter, started)
         diagnostics = linter.lint_bytes(data, job.display)
-        parse = linter.parse_seconds - parse_before
-        seconds = (filtered - started, parse, time.perf_counter() - filtered - parse)
-        return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
+        seconds, imports = phases.end()
+        return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds, imports=imports)
     if job.index is not None:
+        phases = _Phases(linter, started)
+        linter.load()
         from methodlint.analysis.foreign import ProjectView
 
-        filtered = time.perf_counter()
-        before = linter.parse_seconds, linter.screen_seconds
         view = ProjectView(job.index, job.module, job.package, job.imports_used)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
         if summary is not None:
             summary.to_json()  # made here, in parallel, and sent with it
-        seconds = _phases(linter, before, started, filtered)
+        seconds, imports = phases.end()
         return Outcome(
             diagnostics,
             size,
             mtime_ns,
             digest,
             seconds=seconds,
+            imports=imports,
             summary=summary,
             used=frozenset(view.used),
             screened=view.screened,
         )
     if not linter.prefilter(data):
         return Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))
-    filtered = time.perf_counter()
-    before = linter.parse_seconds, linter.screen_seconds
+    phases = _Phases(linter, started)
     diagnostics = linter.lint_bytes(data, job.display)
-    seconds = _phases(linter, before, started, filtered)
-    return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds)
+    seconds, imports = phases.end()
+    return Outcome(diagnostics, size, mtime_ns, digest, seconds=seconds, imports=imports)
 
 
-def _phases(
-    linter: FileLinter, before: tuple[float, float], started: float, filtered: float
-) -> tuple[float, float, float]:
-    """Pre-filter (the screen before LibCST included), parse and analysis seconds of the
-    file just linted."""
-    parse = linter.parse_seconds - before[0]
-    screen = linter.screen_seconds - before[1]
-    analysis = time.perf_counter() - filtered - parse - screen
-    return filtered - started + screen, parse, analysis
+class _Phases:
+    """The seconds of one file's phases: pre-filter (the screen before LibCST included),
+    parse and analysis; and apart from them, the worker's import of LibCST and the
+    analysis when this file was the first to need them."""
+
+    def __init__(self, linter: FileLinter, started: float) -> None:
+        self.linter = linter
+        self.started = started
+        self.filtered = time.perf_counter()
+        self.before = (linter.parse_seconds, linter.screen_seconds, linter.import_seconds)
+
+    def end(self) -> tuple[tuple[float, float, float], float]:
+        linter = self.linter
+        parse = linter.parse_seconds - self.before[0]
+        screen = linter.screen_seconds - self.before[1]
+        imports = linter.import_seconds - self.before[2]
+        analysis = time.perf_counter() - self.filtered - parse - screen - imports
+        return (self.filtered - self.started + screen, parse, analysis), imports
 
 
 def _check_large(

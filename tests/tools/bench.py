@@ -422,12 +422,16 @@ def print_runs(runs: list[tuple[Run, int, int]]) -> None:
 def print_phases(runs: list[Run]) -> None:
     if not runs:
         return
-    print("\nmethodlint seconds per phase (pre-filter, parse and analysis summed over workers):")
+    print(
+        "\nmethodlint seconds per phase (pre-filter, import of LibCST and the analysis, parse "
+        "and analysis summed over workers):"
+    )
     phases = (
         "discovery",
         "cache",
         "checking",
         "pre-filter",
+        "import",
         "parse",
         "analysis",
         "output",
