@@ -131,14 +131,21 @@ def _wait(conn: Connection, parent_end: Connection, errors: int) -> None:
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-    from methodlint.engine import preload
-    from methodlint.worker import worker_main
-
-    preload()
+    # What it prints goes where a worker's standard error goes (the main process reads it if
+    # the worker dies), never to the terminal.
+    os.dup2(errors, 2)
     try:
+        from methodlint.engine import preload
+        from methodlint.worker import worker_main
+
+        preload()
         message = conn.recv()
     except (EOFError, OSError):
-        return
+        return  # the run ended without it
+    except Exception:
+        # A plugin that fails to import, settings that do not unpickle: the run starts a
+        # worker of its own, which reports the failure as workers do.
+        os._exit(1)
     if message is None:
         return
     settings, hashing = message

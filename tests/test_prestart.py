@@ -192,3 +192,29 @@ def test_a_worker_that_cannot_be_started_first_costs_nothing(
         assert prestart._started is None
     report = lint_paths(["a.py"], jobs=1)
     assert [(d.path, d.code) for d in report.diagnostics] == [("a.py", "ML101")]
+
+
+@needs_fork
+def test_an_early_worker_that_fails_to_import_ends_quietly(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A plugin that fails to import in the early worker: it ends without a word on the
+    terminal, and the run's own worker checks the files."""
+    from methodlint import engine
+
+    write(project, "a.py", BODY_CALL)
+
+    def broken() -> None:
+        raise ImportError("a plugin that does not import")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "preload", broken)
+        prestart.start()  # forked with the broken import
+    started = prestart._started
+    assert started is not None
+    started[0].join(20)
+    assert started[0].exitcode == 1
+    report = lint_paths(["a.py"], jobs=1)
+    assert [(d.path, d.code) for d in report.diagnostics] == [("a.py", "ML101")]
+    assert prestart._started is None
+    assert "Traceback" not in capfd.readouterr().err
