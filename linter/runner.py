@@ -7,11 +7,15 @@ the file it was checking is run again alone in a fresh worker; if that one dies 
 ML003 and the others carry on. Results are collected per file and sorted, so the output does not
 depend on the number of workers or on which finishes first.
 
+What a worker does with a file is `worker.py`. The `methodlint` command's first worker may
+have been started before the command read its arguments (`prestart.py`): the pool takes it
+over (`_Worker`).
+
 With a cache (see `methodlint.cache`) the main process only `stat`s files: unchanged ones are
-answered from the cache without reading them, importing LibCST or starting a worker.
+answered from the cache without reading them, importing LibCST or giving a worker work.
 
 METHODLINT_PROFILE=1 prints the seconds per phase to standard error when the process exits
-(the pre-filter, parse and analysis phases are summed over the workers).
+(the pre-filter, import, parse and analysis phases are summed over the workers).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import IO, Any, Protocol, TypeAlias
 
 from methodlint import prestart
 from methodlint.cache import DEFAULT_FOLDER, Cache, file_digest, run_key
@@ -39,9 +43,6 @@ from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
 from methodlint.regular_files import open_regular
 from methodlint.worker import Job, Outcome, check_safely, failed, limited, worker_main
-
-if TYPE_CHECKING:
-    pass
 
 # Files per worker started, at least: a worker costs a fork and, once it parses, LibCST's
 # import (about 0.15 s); a handful of files (a pre-commit run) is checked by one worker, which
