@@ -95,11 +95,12 @@ class Words:
             return True
         if self.empty():
             return False
-        if not text.ascii(self):
+        every = self.every_word()
+        if not all(word.isascii() for word in every):
             return True  # a name of other letters than ASCII: parsed, as if used
         # The words anywhere in the bytes, if only inside a longer name: most modules hold
         # none, and a search for a few words costs less than finding every name.
-        present = text.present(self.every_word())
+        present = text.present(every)
         if not present:
             return False
 
@@ -139,17 +140,13 @@ class Identifiers:
     module's imports) and most modules hold none of them, so each is first looked for as
     bytes (`present`); only the names present are searched for in their context (`used`),
     one pattern of those names per kind. Names are ASCII here (`\\w` of bytes): a word of
-    other letters is not looked for, the module is parsed (`ascii`)."""
+    other letters is not looked for, the module is parsed (`Words.found`)."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._code: bytes | None = None
         self._present: dict[bytes, bool] = {}
         self._constructed: set[bytes] | None = None
-
-    @staticmethod
-    def ascii(words: Words) -> bool:
-        return all(word.isascii() for word in words.every_word())
 
     def present(self, words: set[str]) -> set[bytes]:
         """The words that occur in the bytes, in any context, also inside a longer name."""

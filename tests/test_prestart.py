@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+import click
 import pytest
 from helpers import run_module, write
 from test_faults import MARKED, spin_command, wait_for
@@ -90,6 +91,11 @@ def test_commands_that_check_no_file_start_no_worker() -> None:
         assert not prestart.wanted(argv)
     assert not prestart.wanted(["server"])
     assert not prestart.wanted(["--list-rules", "--output-format", "json"])
+    # Each is an option of the command (a renamed option would start a worker in vain).
+    from methodlint.cli import main
+
+    every = main.get_params(click.Context(main, **main.context_settings))  # and -h, --help
+    assert {name for param in every for name in param.opts} >= prestart.NO_CHECK_OPTIONS
 
 
 @needs_fork

@@ -386,6 +386,15 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
     assert profile["files_parsed"] == 4
 
 
+def assert_as_if_parsed(monkeypatch: pytest.MonkeyPatch, name: str, stand_in: object) -> None:
+    """The project run over `app` finds what it finds with `screen.<name>` replaced by
+    `stand_in`, a screen that lets the module it kept out through to LibCST."""
+    config = Config(cross_module=True)
+    screened = lint_paths(["app"], config, jobs=1).diagnostics
+    monkeypatch.setattr(screen, name, stand_in)
+    assert lint_paths(["app"], config, jobs=1).diagnostics == screened
+
+
 def test_an_http_module_is_not_parsed_for_a_project_import_it_does_not_use(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -421,10 +430,7 @@ def test_an_http_module_is_not_parsed_for_a_project_import_it_does_not_use(
     # http.py and jobs.py; errors.py is read (it imports requests) but not parsed.
     assert (profile["files_read"], profile["files_parsed"]) == (3, 2)
     # The findings are those of a run that parses it.
-    config = Config(cross_module=True)
-    screened = lint_paths(["app"], config, jobs=1).diagnostics
-    monkeypatch.setattr(screen, "may_have_facts", lambda *args, **kwargs: True)
-    assert lint_paths(["app"], config, jobs=1).diagnostics == screened
+    assert_as_if_parsed(monkeypatch, "may_have_facts", lambda *args, **kwargs: True)
 
 
 REPO = (
@@ -464,10 +470,7 @@ def test_a_module_that_only_passes_method_names_to_calls_is_not_parsed(
     # http.py, verbs.py and client.py; repo.py is read but not parsed.
     assert (profile["files_read"], profile["files_parsed"]) == (4, 3)
     # The findings are those of a run that parses it.
-    config = Config(cross_module=True)
-    screened = lint_paths(["app"], config, jobs=1).diagnostics
-    monkeypatch.setattr(screen, "_names_a_method", lambda tree: True)
-    assert lint_paths(["app"], config, jobs=1).diagnostics == screened
+    assert_as_if_parsed(monkeypatch, "_names_a_method", lambda tree: True)
 
 
 def test_a_pre_commit_run_on_one_file_uses_the_cache_of_a_run_over_the_project(
