@@ -71,6 +71,10 @@ def run() -> None:
         from methodlint.cli import main
 
         main()
+    except SystemExit as done:
+        if sys.argv[1:2] != ["server"]:
+            _exit_now(done.code)
+        raise
     except (Interrupted, KeyboardInterrupt):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             sys.stdout.flush()
@@ -78,6 +82,35 @@ def run() -> None:
             sys.stderr.write(INTERRUPTED)
             sys.stderr.flush()
         os._exit(130)
+
+
+def _exit_now(code: object) -> None:
+    """End the process once what it printed is flushed and the exit handlers have run (the
+    profile line, multiprocessing's), without the interpreter's teardown: freeing every
+    module and object one by one took 20 to 40 ms of a run of 0.5 s, and the system frees
+    them at once. Returns, for the usual exit, when a stream cannot be flushed (a closed
+    pipe: Python reports it as it always has) or the status is not a number."""
+    if code is None:
+        code = 0
+    if not isinstance(code, int):
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    import atexit
+
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's, since 2.x
+    if run_handlers is None:
+        return
+    run_handlers()
+    with contextlib.suppress(OSError, ValueError):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    os._exit(code & 0xFF)  # as the system truncates the status of exit(code)
 
 
 if __name__ == "__main__":

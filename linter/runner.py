@@ -42,7 +42,7 @@ from methodlint.diagnostics import Diagnostic
 from methodlint.engine import REPORT_URL, EngineSettings, FileLinter
 from methodlint.files import FileSelection, PerFileIgnores, collect_files
 from methodlint.regular_files import open_regular
-from methodlint.worker import Job, Outcome, check_safely, failed, limited, worker_main
+from methodlint.worker import Batch, Job, Outcome, check_safely, failed, limited, worker_main
 
 # Files per worker started, at least: a worker costs a fork and, once it parses, LibCST's
 # import (about 0.15 s); a handful of files (a pre-commit run) is checked by one worker, which
@@ -97,6 +97,7 @@ class _Worker:
         self.busy = False
         self.pending: list[int] = []  # indices of the jobs sent and not answered, in order
         self.retry = False  # its batch is a file that crashed a worker before
+        self.helped = False  # it may fork a helper for its batch (`worker._answer`)
         self.retiring = False  # it ends after its batch (`RETIRE_GROWTH`)
         self.since = time.monotonic()  # when its current file started (for the time limit)
 
@@ -214,6 +215,8 @@ class _Dispatcher:
         self.hashing = hashing
         self.linter = linter
         self.limit = max(1, min(workers, -(-len(jobs) // FILES_PER_WORKER)))
+        self.workers = workers
+        self.forked = False  # workers are forked (not spawned)
         self.results: list[Outcome | None] = [None] * len(jobs)
         self.left = len(jobs)
         self.queue: deque[int] = deque(range(len(jobs)) if schedule is None else ())
@@ -231,6 +234,7 @@ class _Dispatcher:
         if self.schedule is not None:
             self._release(self.schedule.initial())
         context = _context()
+        self.forked = context.get_start_method() == "fork"
         try:
             while self.left:
                 if not self._top_up(context):
@@ -278,11 +282,21 @@ class _Dispatcher:
             if self.suspects and worker.fresh:
                 self._send(worker, [self.suspects.popleft()], retry=True)
         idle = [worker for worker in idle if not worker.busy]
+        # Cores no worker or helper has (a run of a few files has one worker): a worker may
+        # fork a helper for part of its batch (`worker._answer`); a lone worker then gets all
+        # the files waiting, to share with its helper.
+        spare = self.workers - len(self.pool) - sum(1 for w in self.pool if w.helped)
         for worker in idle:
             if not self.queue:
                 break
             size = max(1, min(MAX_BATCH, len(self.queue) // (2 * len(self.pool))))
-            self._send(worker, [self.queue.popleft() for _ in range(min(size, len(self.queue)))])
+            helper = self.forked and spare > 0
+            if helper and len(self.pool) == 1:
+                size = MAX_BATCH
+            batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+            helper = helper and len(batch) > 1
+            spare -= helper
+            self._send(worker, batch, helper=helper)
         if self.suspects and not any(w.fresh for w in self.pool):
             # Make room for a fresh worker.
             for worker in self.pool:
@@ -316,14 +330,18 @@ class _Dispatcher:
             progress(len(self.jobs) - self.left, len(self.jobs))
         return self.schedule.done(index, outcome) if self.schedule is not None else []
 
-    def _send(self, worker: _Worker, indices: list[int], retry: bool = False) -> None:
+    def _send(
+        self, worker: _Worker, indices: list[int], retry: bool = False, helper: bool = False
+    ) -> None:
         worker.busy = True
         worker.fresh = False
         worker.retry = retry
+        worker.helped = helper
         worker.pending = list(indices)
         worker.since = time.monotonic()
         try:
-            worker.conn.send([(index, self.jobs[index]) for index in indices])
+            jobs = [(index, self.jobs[index]) for index in indices]
+            worker.conn.send(Batch(jobs, helper))
         except (OSError, ValueError):
             # It died before it got the batch: the files are not to blame.
             self._requeue(indices, retry)
@@ -390,6 +408,7 @@ class _Dispatcher:
                     self.start_failures = 0
                 elif message is None:
                     worker.busy = False
+                    worker.helped = False
                     worker.pending = []
                 elif message == "retiring":
                     worker.retiring = True

@@ -79,6 +79,24 @@ def test_python_m_methodlint_on_a_clean_folder_exits_0(tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
+def test_a_run_ends_with_its_whole_output_its_status_and_its_exit_handlers(
+    tmp_path: Path,
+) -> None:
+    # The command ends without the interpreter's teardown (`__main__._exit_now`): what it
+    # printed is flushed first and the exit handlers run (the profile is printed by one).
+    for number in range(60):
+        write(tmp_path, f"m{number:02}.py", "import requests\n" + "requests.get(url, json=q)\n" * 3)
+
+    run = module(tmp_path, "--no-cache", ".", prefix=("env", "METHODLINT_PROFILE=1"))
+
+    assert run.exit_code == 1, run.stderr
+    assert len(run.findings) == 180
+    assert run.stdout.endswith("\n")
+    assert "Found 180 problems" in run.stderr
+    assert "methodlint profile:" in run.stderr
+    assert module(tmp_path, "--select", "BOGUS", ".").exit_code == 2
+
+
 def test_installed_console_script_runs(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "methodlint"
     if not script.exists():

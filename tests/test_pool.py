@@ -307,6 +307,88 @@ def test_no_process_can_be_started(project: Path, monkeypatch: pytest.MonkeyPatc
     assert summary(report.diagnostics) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(3)]
 
 
+# --- a worker and its helper ------------------------------------------------------------------
+
+
+def record_checkers(monkeypatch: pytest.MonkeyPatch, project: Path) -> Path:
+    """Have each check append the checking process's id and the file to a log."""
+    real = worker.check
+    log = project / "checkers.log"
+
+    def check(linter: engine.FileLinter, job: worker.Job, hashing: bool) -> worker.Outcome:
+        with open(log, "a") as handle:
+            handle.write(f"{os.getpid()} {job.display}\n")
+        return real(linter, job, hashing)
+
+    monkeypatch.setattr(worker, "check", check)
+    return log
+
+
+@needs_fork
+def test_a_few_files_are_shared_by_a_worker_and_its_helper(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker for five files, and a core to spare: it forks a helper that takes files
+    # from the end of the batch; the findings are those of a single process.
+    generated_tree(project, seed=3, files=5)
+    alone = lint_paths(["."], jobs=1)
+    log = record_checkers(monkeypatch, project)
+
+    shared = lint_paths(["."], jobs=2)
+
+    assert shared.diagnostics == alone.diagnostics
+    assert shared.files_checked == alone.files_checked
+    checks = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in checks) == sorted(
+        str(path.relative_to(project)) for path in project.rglob("*.py")
+    )
+    assert len({pid for pid, _ in checks}) == 2
+
+
+@needs_fork
+def test_jobs_1_has_no_helper(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ordinary_files(project, 4)
+    log = record_checkers(monkeypatch, project)
+
+    lint_paths(["."], jobs=1)
+
+    assert len({line.split()[0] for line in log.read_text().splitlines()}) == 1
+
+
+@needs_fork
+def test_a_crash_in_the_helper_costs_its_file_only(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `z.py` is the last file of the batch: the helper's first.
+    ordinary_files(project, 4)
+    write(project, "z.py", "import requests\n# CRASH\n")
+    crash_on_marker(monkeypatch, project, "segv")
+
+    report = lint_paths(["."], jobs=2)
+
+    [crashed] = [d for d in report.diagnostics if d.path == "z.py"]
+    assert "the parser crashed (signal SIGSEGV)" in crashed.message
+    others = [d for d in report.diagnostics if d.path != "z.py"]
+    assert summary(others) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(4)]
+
+
+@needs_fork
+def test_a_file_that_crashed_the_helper_once_is_not_blamed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ordinary_files(project, 4)
+    write(project, "z.py", BODY_CALL + "# CRASH\n")
+    crash_on_marker(monkeypatch, project, "kill", times=1)
+
+    report = lint_paths(["."], jobs=2)
+
+    assert int((project / "crashes.txt").read_text()) == 1
+    assert summary(report.diagnostics) == [
+        *[(f"mod_{n:02}.py", 3, "ML101") for n in range(4)],
+        ("z.py", 3, "ML101"),
+    ]
+
+
 # --- how many workers --------------------------------------------------------------------------
 
 
