@@ -323,7 +323,8 @@ class _Share:
         self.jobs = jobs
         self.lock = lock
         self.memory = memory  # two integers: the next position from the start, and the last
-        self.pid = 0
+        self.pid = 0  # the helper's, in the worker; 0 in the helper
+        self.reaped = False
         self.reader: Connection | None = None
 
     @classmethod
@@ -378,20 +379,45 @@ class _Share:
         struct.pack_into("qq", self.memory, 0, front, back)
 
     def take_front(self) -> int | None:
-        with self.lock:
-            front, back = self._get()
-            if front > back:
-                return None
-            self._set(front + 1, back)
-            return front
+        return self._take(front=True)
 
     def take_back(self) -> int | None:
-        with self.lock:
-            front, back = self._get()
-            if front > back:
+        return self._take(front=False)
+
+    def _take(self, front: bool) -> int | None:
+        locked = self._acquire()
+        try:
+            first, last = self._get()
+            if first > last:
                 return None
-            self._set(front, back - 1)
-            return back
+            if front:
+                self._set(first + 1, last)
+                return first
+            self._set(first, last - 1)
+            return last
+        finally:
+            if locked:
+                self.lock.release()
+
+    def _acquire(self) -> bool:
+        """Take the lock. In the worker, False once the helper has ended without giving it
+        back (killed from outside while it held it): nobody else takes positions then. The
+        helper dies with the worker, so it never waits for a worker that has ended."""
+        while not self.lock.acquire(timeout=1.0):
+            if self.pid and self._ended():
+                return False
+        return True
+
+    def _ended(self) -> bool:
+        """The helper has ended (and is reaped)."""
+        if self.reaped:
+            return True
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        self.reaped = pid == self.pid
+        return self.reaped
 
     def finish(self, conn: Connection, linter: FileLinter, hashing: bool) -> None:
         """Send the helper's outcomes in the batch's order, each as soon as those before it
@@ -410,8 +436,9 @@ class _Share:
                 taken, outcome = self.reader.recv()
                 done[taken] = outcome
         self.reader.close()
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(self.pid, 0)
+        if not self.reaped:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(self.pid, 0)
         self.memory.close()
         for left in range(position, len(self.jobs)):
             message = done.pop(left, None)

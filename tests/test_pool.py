@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -387,6 +388,29 @@ def test_a_file_that_crashed_the_helper_once_is_not_blamed(
         *[(f"mod_{n:02}.py", 3, "ML101") for n in range(4)],
         ("z.py", 3, "ML101"),
     ]
+
+
+@needs_fork
+def test_a_helper_killed_while_it_holds_the_lock_costs_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed from outside at the worst moment (by the out-of-memory killer, say): the worker
+    # checks the helper's files itself instead of waiting for the lock forever.
+    ordinary_files(project, 4)
+
+    def take_back(share: worker._Share) -> int | None:
+        share.lock.acquire()
+        os.kill(os.getpid(), signal.SIGKILL)
+        return None
+
+    monkeypatch.setattr(worker._Share, "take_back", take_back)
+    started = time.monotonic()
+
+    # Without the time limit's rescue: one file would be ML003 after 20 s.
+    report = lint_paths(["."], Config(time_limit=20), jobs=2)
+
+    assert time.monotonic() - started < 15
+    assert summary(report.diagnostics) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(4)]
 
 
 # --- how many workers --------------------------------------------------------------------------
