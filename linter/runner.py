@@ -409,6 +409,7 @@ class _Dispatcher:
                 elif message is None:
                     worker.busy = False
                     worker.helped = False
+                    self._unanswered(worker.pending)
                     worker.pending = []
                 elif message == "retiring":
                     worker.retiring = True
@@ -421,6 +422,15 @@ class _Dispatcher:
         except (EOFError, OSError):
             return False
         return True
+
+    def _unanswered(self, pending: list[int]) -> None:
+        """Files of a batch the worker said it finished without an outcome for them (a bug
+        of the worker's, never a file's): ML003 for each, not remembered, rather than a run
+        that waits for them forever."""
+        for index in [i for i in pending if self.results[i] is None]:
+            job = self.jobs[index]
+            found = failed(self.linter, job.display, "internal error (the worker gave no outcome)")
+            self._release(self._finish(index, _crash_outcome(job, found, cacheable=False)))
 
     def _retired(self, worker: _Worker) -> None:
         """A worker ended itself after its batch (`RETIRE_GROWTH`): nothing of it is lost."""

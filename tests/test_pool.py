@@ -413,6 +413,29 @@ def test_a_helper_killed_while_it_holds_the_lock_costs_nothing(
     assert summary(report.diagnostics) == [(f"mod_{n:02}.py", 3, "ML101") for n in range(4)]
 
 
+@needs_fork
+def test_a_file_a_worker_gives_no_outcome_for_is_ml003_not_a_hang(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug of the worker's own (the main process trusts nothing it cannot check).
+    ordinary_files(project, 2)
+    real = worker._answer
+
+    def answer(conn: object, linter: object, batch: worker.Batch, hashing: bool) -> None:
+        jobs = [(i, job) for i, job in batch.jobs if job.display != "mod_00.py"]
+        real(conn, linter, worker.Batch(jobs), hashing)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worker, "_answer", answer)
+
+    report = lint_paths(["."], jobs=1)
+
+    assert [(d.path, d.code) for d in report.diagnostics] == [
+        ("mod_00.py", "ML003"),
+        ("mod_01.py", "ML101"),
+    ]
+    assert "internal error (the worker gave no outcome)" in report.diagnostics[0].message
+
+
 # --- how many workers --------------------------------------------------------------------------
 
 
