@@ -72,16 +72,25 @@ def run() -> None:
 
         main()
     except SystemExit as done:
-        if sys.argv[1:2] != ["server"]:
-            _exit_now(done.code)
+        # Not after the language server (`methodlint -v server` too): its threads end as
+        # Python ends them.
+        if "methodlint.lsp.server" not in sys.modules:
+            try:
+                _exit_now(done.code)
+            except (Interrupted, KeyboardInterrupt):
+                _interrupted()
         raise
     except (Interrupted, KeyboardInterrupt):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            sys.stdout.flush()
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            sys.stderr.write(INTERRUPTED)
-            sys.stderr.flush()
-        os._exit(130)
+        _interrupted()
+
+
+def _interrupted() -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(INTERRUPTED)
+        sys.stderr.flush()
+    os._exit(130)
 
 
 def _exit_now(code: object) -> None:

@@ -466,6 +466,11 @@ class FileLinter:
                 f"please report this at {REPORT_URL}",
             )
 
+    @property
+    def loaded(self) -> bool:
+        """LibCST and the analysis are imported in this process."""
+        return self._loaded
+
     def load(self) -> None:
         """Import LibCST and the analysis, once; the seconds are counted apart from any
         file's parse and analysis."""

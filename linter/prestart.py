@@ -49,7 +49,10 @@ def wanted(argv: list[str]) -> bool:
         return False
     if os.environ.get("METHODLINT_PRESTART") == "0":
         return False  # turned off (to measure without it, or where a fork at start is unwelcome)
-    if argv[:1] == ["server"] or any(arg.split("=")[0] in NO_CHECK_OPTIONS for arg in argv):
+    words = [arg for arg in argv if not arg.startswith("-")]
+    if words[:1] == ["server"]:  # `methodlint server`, `methodlint -v server`
+        return False
+    if any(arg.split("=")[0] in NO_CHECK_OPTIONS for arg in argv):
         return False
     try:
         cores = len(os.sched_getaffinity(0))

@@ -258,8 +258,10 @@ class _Dispatcher:
         # pre-commit run with the rest cached) is one worker's, not one LibCST import per core.
         busy = sum(1 for worker in self.pool if worker.busy)
         files = len(self.queue) + sum(len(worker.pending) for worker in self.pool)
+        helpers = sum(1 for worker in self.pool if worker.helped)
         wanted = min(
             self.limit,
+            self.workers - helpers,  # a helper has a core of its own (`_dispatch`)
             busy + len(self.queue) + len(self.suspects),
             len(self.suspects) + -(-files // FILES_PER_WORKER),
         )

@@ -299,12 +299,20 @@ def _answer(conn: Connection, linter: FileLinter, batch: Batch, hashing: bool) -
     the batch while this worker takes them from the start, until they meet (`_Share`); the
     helper's outcomes are sent on after this worker's own, in the batch's order. What the
     main process sees is unchanged: the outcomes in order, so the first file not answered is
-    the one being checked when the worker dies or runs past the time limit. A helper that
-    dies leaves its files to this worker, which checks them itself (a file that crashes the
-    helper then crashes the worker, and is blamed as ever); the helper dies with the
-    worker."""
+    the one being checked when the worker dies or runs past the time limit (the time of the
+    helper's last file is counted from the worker's last outcome: it may run up to a file's
+    time longer before it is stopped). A helper that dies leaves its files to this worker,
+    which checks them itself (a file that crashes the helper then crashes the worker, and is
+    blamed as ever); the helper dies with the worker. A worker that has not imported LibCST
+    yet (one not started early) checks files until one has made it import LibCST: a helper
+    forked before would import it too."""
     jobs = batch.jobs
-    share = _Share.fork(conn, linter, jobs, hashing) if batch.helper and len(jobs) > 1 else None
+    while batch.helper and len(jobs) > 2 and not linter.loaded:
+        index, job = jobs[0]
+        conn.send((index, check_safely(linter, job, hashing)))
+        jobs = jobs[1:]
+    helped = batch.helper and len(jobs) > 1 and linter.loaded
+    share = _Share.fork(conn, linter, jobs, hashing) if helped else None
     if share is None:
         for index, job in jobs:
             conn.send((index, check_safely(linter, job, hashing)))
@@ -312,6 +320,7 @@ def _answer(conn: Connection, linter: FileLinter, batch: Batch, hashing: bool) -
     while (position := share.take_front()) is not None:
         index, job = jobs[position]
         conn.send((index, check_safely(linter, job, hashing)))
+        share.collect()  # so that the helper never waits for room in the pipe
     share.finish(conn, linter, hashing)
 
 
@@ -326,6 +335,7 @@ class _Share:
         self.pid = 0  # the helper's, in the worker; 0 in the helper
         self.reaped = False
         self.reader: Connection | None = None
+        self.done: dict[int, Any] = {}  # the helper's outcomes received, by position
 
     @classmethod
     def fork(
@@ -403,6 +413,8 @@ class _Share:
         """Take the lock. In the worker, False once the helper has ended without giving it
         back (killed from outside while it held it): nobody else takes positions then. The
         helper dies with the worker, so it never waits for a worker that has ended."""
+        if self.reaped:
+            return False
         while not self.lock.acquire(timeout=1.0):
             if self.pid and self._ended():
                 return False
@@ -419,12 +431,20 @@ class _Share:
         self.reaped = pid == self.pid
         return self.reaped
 
+    def collect(self) -> None:
+        """Take the outcomes the helper has sent so far, without waiting."""
+        assert self.reader is not None
+        with contextlib.suppress(EOFError, OSError):
+            while self.reader.poll():
+                taken, outcome = self.reader.recv()
+                self.done[taken] = outcome
+
     def finish(self, conn: Connection, linter: FileLinter, hashing: bool) -> None:
         """Send the helper's outcomes in the batch's order, each as soon as those before it
         are sent; what a dead helper left undone this worker checks."""
         assert self.reader is not None
         first, _ = self._get()  # the helper took the rest: first .. the end, from the end
-        done: dict[int, Any] = {}
+        done = self.done
         position = first
         with contextlib.suppress(EOFError, OSError):
             while position < len(self.jobs):
@@ -440,6 +460,12 @@ class _Share:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(self.pid, 0)
         self.memory.close()
+        if position < len(self.jobs):
+            # The helper died. What it printed (an allocator's message) is not this
+            # worker's: a later crash of the worker must not be blamed on it.
+            with contextlib.suppress(OSError):
+                os.ftruncate(2, 0)
+                os.lseek(2, 0, os.SEEK_SET)
         for left in range(position, len(self.jobs)):
             message = done.pop(left, None)
             if message is None:

@@ -90,6 +90,8 @@ def test_commands_that_check_no_file_start_no_worker() -> None:
     for argv in (["--help"], ["-h"], ["--version"], ["--explain", "ML101"], ["--explain=ML101"]):
         assert not prestart.wanted(argv)
     assert not prestart.wanted(["server"])
+    assert not prestart.wanted(["-v", "server"])
+    assert not prestart.wanted(["--verbose", "server"])
     assert not prestart.wanted(["--list-rules", "--output-format", "json"])
     # Each is an option of the command (a renamed option would start a worker in vain).
     from methodlint.cli import main
