@@ -415,6 +415,8 @@ class _Dispatcher:
                     worker.pending = []
                 elif message == "retiring":
                     worker.retiring = True
+                elif message == "alone":  # it checks its batch without a helper
+                    worker.helped = False
                 else:
                     index, outcome = message
                     worker.since = time.monotonic()

@@ -271,8 +271,11 @@ def worker_main(
         _limit_memory(settings.memory_limit)
     try:
         linter = FileLinter(settings)
+        if "methodlint.analysis.pipeline" in sys.modules:
+            linter.load()  # imported before the fork (an early worker's): nothing to import
         conn.send("ready")
         start = resident()
+        loaded = start if linter.loaded else 0  # this worker's size once it has LibCST
         while True:
             while not conn.poll(1.0):
                 if os.getppid() != parent:
@@ -280,7 +283,13 @@ def worker_main(
             batch: Batch | None = conn.recv()
             if batch is None:
                 return
-            _answer(conn, linter, batch, hashing)
+            # A helper starts as large as its worker and is not replaced as workers are
+            # (`RETIRE_GROWTH`): only a worker that has grown little since it imported LibCST
+            # forks one (a helper forked before would import LibCST too).
+            small = bool(loaded) and resident() - loaded < RETIRE_GROWTH // 2
+            _answer(conn, linter, batch, hashing, small)
+            if not loaded and linter.loaded:
+                loaded = resident()
             retiring = bool(start) and _grown(start)
             if retiring:
                 conn.send("retiring")  # before the end of the batch: it gets no other
@@ -291,7 +300,9 @@ def worker_main(
         return
 
 
-def _answer(conn: Connection, linter: FileLinter, batch: Batch, hashing: bool) -> None:
+def _answer(
+    conn: Connection, linter: FileLinter, batch: Batch, hashing: bool, small: bool = True
+) -> None:
     """Check the batch's files and send their outcomes, in the batch's order.
 
     With `batch.helper`, a helper forked from this worker (LibCST already imported: a fork
@@ -303,16 +314,13 @@ def _answer(conn: Connection, linter: FileLinter, batch: Batch, hashing: bool) -
     helper's last file is counted from the worker's last outcome: it may run up to a file's
     time longer before it is stopped). A helper that dies leaves its files to this worker,
     which checks them itself (a file that crashes the helper then crashes the worker, and is
-    blamed as ever); the helper dies with the worker. A worker that has not imported LibCST
-    yet (one not started early) checks files until one has made it import LibCST: a helper
-    forked before would import it too."""
+    blamed as ever); the helper dies with the worker. Without a helper (`small`: see
+    `worker_main`), the worker says so first: the run may start another worker instead."""
     jobs = batch.jobs
-    while batch.helper and len(jobs) > 2 and not linter.loaded:
-        index, job = jobs[0]
-        conn.send((index, check_safely(linter, job, hashing)))
-        jobs = jobs[1:]
-    helped = batch.helper and len(jobs) > 1 and linter.loaded
+    helped = batch.helper and small and len(jobs) > 1 and linter.loaded
     share = _Share.fork(conn, linter, jobs, hashing) if helped else None
+    if batch.helper and share is None:
+        conn.send("alone")
     if share is None:
         for index, job in jobs:
             conn.send((index, check_safely(linter, job, hashing)))

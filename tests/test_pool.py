@@ -447,9 +447,9 @@ def test_a_file_a_worker_gives_no_outcome_for_is_ml003_not_a_hang(
     ordinary_files(project, 2)
     real = worker._answer
 
-    def answer(conn: object, linter: object, batch: worker.Batch, hashing: bool) -> None:
+    def answer(conn: object, linter: object, batch: worker.Batch, *args: bool) -> None:
         jobs = [(i, job) for i, job in batch.jobs if job.display != "mod_00.py"]
-        real(conn, linter, worker.Batch(jobs), hashing)  # type: ignore[arg-type]
+        real(conn, linter, worker.Batch(jobs), *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(worker, "_answer", answer)
 

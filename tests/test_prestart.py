@@ -169,7 +169,7 @@ def test_ctrl_c_in_a_terminal_is_one_line_with_a_worker_started_first(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert err.splitlines() == ["methodlint: interrupted"]
     assert wait_for(lambda: not processes_marked(marker), timeout=10)
 
