@@ -311,6 +311,13 @@ def test_no_process_can_be_started(project: Path, monkeypatch: pytest.MonkeyPatc
 # --- a worker and its helper ------------------------------------------------------------------
 
 
+@pytest.fixture
+def analysis_imported() -> None:
+    """Workers forked from this process have LibCST and the analysis imported, as the worker
+    the command starts early has: they may fork a helper from their first batch on."""
+    engine.preload()
+
+
 def record_checkers(monkeypatch: pytest.MonkeyPatch, project: Path) -> Path:
     """Have each check append the checking process's id and the file to a log."""
     real = worker.check
@@ -326,6 +333,7 @@ def record_checkers(monkeypatch: pytest.MonkeyPatch, project: Path) -> Path:
 
 
 @needs_fork
+@pytest.mark.usefixtures("analysis_imported")
 def test_a_few_files_are_shared_by_a_worker_and_its_helper(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,6 +355,7 @@ def test_a_few_files_are_shared_by_a_worker_and_its_helper(
 
 
 @needs_fork
+@pytest.mark.usefixtures("analysis_imported")
 def test_a_helper_with_large_outcomes_goes_on_helping(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -382,6 +391,7 @@ def test_jobs_1_has_no_helper(project: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @needs_fork
+@pytest.mark.usefixtures("analysis_imported")
 def test_a_crash_in_the_helper_costs_its_file_only(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -399,16 +409,26 @@ def test_a_crash_in_the_helper_costs_its_file_only(
 
 
 @needs_fork
+@pytest.mark.usefixtures("analysis_imported")
 def test_a_file_that_crashed_the_helper_once_is_not_blamed(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ordinary_files(project, 4)
     write(project, "z.py", BODY_CALL + "# CRASH\n")
     crash_on_marker(monkeypatch, project, "kill", times=1)
+    started = []
+    real = runner._Worker.__init__
+
+    def counted(self: runner._Worker, *args: object) -> None:
+        started.append(self)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner._Worker, "__init__", counted)
 
     report = lint_paths(["."], jobs=2)
 
     assert int((project / "crashes.txt").read_text()) == 1
+    assert len(started) == 1  # the helper died, not the worker: no worker was replaced
     assert summary(report.diagnostics) == [
         *[(f"mod_{n:02}.py", 3, "ML101") for n in range(4)],
         ("z.py", 3, "ML101"),
@@ -416,7 +436,8 @@ def test_a_file_that_crashed_the_helper_once_is_not_blamed(
 
 
 @needs_fork
-def test_a_helper_killed_while_it_holds_the_lock_costs_nothing(
+@pytest.mark.usefixtures("analysis_imported")
+def test_a_helper_killed_while_it_holds_the_lock_costs_a_second(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Killed from outside at the worst moment (by the out-of-memory killer, say): the worker
