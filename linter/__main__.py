@@ -104,9 +104,7 @@ def _exit_now(code: object) -> None:
     if not isinstance(code, int):
         return
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        _flush()
     except (OSError, ValueError):
         return
     import atexit
@@ -116,10 +114,14 @@ def _exit_now(code: object) -> None:
         return
     run_handlers()
     with contextlib.suppress(OSError, ValueError):
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        _flush()  # what the handlers printed
     os._exit(code & 0xFF)  # as the system truncates the status of exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
 
 
 if __name__ == "__main__":

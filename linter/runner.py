@@ -258,10 +258,9 @@ class _Dispatcher:
         # pre-commit run with the rest cached) is one worker's, not one LibCST import per core.
         busy = sum(1 for worker in self.pool if worker.busy)
         files = len(self.queue) + sum(len(worker.pending) for worker in self.pool)
-        helpers = sum(1 for worker in self.pool if worker.helped)
         wanted = min(
             self.limit,
-            self.workers - helpers,  # a helper has a core of its own (`_dispatch`)
+            self.workers - self._helpers(),  # a helper has a core of its own (`_dispatch`)
             busy + len(self.queue) + len(self.suspects),
             len(self.suspects) + -(-files // FILES_PER_WORKER),
         )
@@ -287,7 +286,7 @@ class _Dispatcher:
         # Cores no worker or helper has (a run of a few files has one worker): a worker may
         # fork a helper for part of its batch (`worker._answer`); a lone worker then gets all
         # the files waiting, to share with its helper.
-        spare = self.workers - len(self.pool) - sum(1 for w in self.pool if w.helped)
+        spare = self.workers - len(self.pool) - self._helpers()
         for worker in idle:
             if not self.queue:
                 break
@@ -306,6 +305,10 @@ class _Dispatcher:
                     worker.stop(timeout=5)
                     self.pool.remove(worker)
                     break
+
+    def _helpers(self) -> int:
+        """The workers that may have forked a helper for their batch."""
+        return sum(1 for worker in self.pool if worker.helped)
 
     def _release(self, items: list[tuple[int, Outcome | None]]) -> None:
         """What the schedule says of files whose dependencies are done: run them (None), or

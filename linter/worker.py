@@ -286,7 +286,7 @@ def worker_main(
             # A helper starts as large as its worker and is not replaced as workers are
             # (`RETIRE_GROWTH`): only a worker that has grown little since it imported LibCST
             # forks one (a helper forked before would import LibCST too).
-            small = bool(loaded) and resident() - loaded < RETIRE_GROWTH // 2
+            small = batch.helper and bool(loaded) and resident() - loaded < RETIRE_GROWTH // 2
             _answer(conn, linter, batch, hashing, small)
             if not loaded and linter.loaded:
                 loaded = resident()

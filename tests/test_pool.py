@@ -170,6 +170,19 @@ def misbehave(how: str) -> None:
     os._exit(3)
 
 
+def count_workers(monkeypatch: pytest.MonkeyPatch) -> list[runner._Worker]:
+    """The workers the run starts, as they are started."""
+    started: list[runner._Worker] = []
+    real = runner._Worker.__init__
+
+    def counted(self: runner._Worker, *args: object) -> None:
+        started.append(self)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner._Worker, "__init__", counted)
+    return started
+
+
 def ordinary_files(base: Path, count: int = 12) -> None:
     for number in range(count):
         write(base, f"mod_{number:02}.py", BODY_CALL)
@@ -187,14 +200,7 @@ def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
     generated_tree(project, 3)
     kept = lint_paths(["."], jobs=jobs)
     monkeypatch.setattr(worker, "RETIRE_GROWTH", -1)
-    started = []
-    real = runner._Worker.__init__
-
-    def counted(self: runner._Worker, *args: object) -> None:
-        started.append(self)
-        real(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner._Worker, "__init__", counted)
+    started = count_workers(monkeypatch)
     replaced = lint_paths(["."], jobs=jobs)
     assert kept.diagnostics
     assert replaced == kept
@@ -416,14 +422,7 @@ def test_a_file_that_crashed_the_helper_once_is_not_blamed(
     ordinary_files(project, 4)
     write(project, "z.py", BODY_CALL + "# CRASH\n")
     crash_on_marker(monkeypatch, project, "kill", times=1)
-    started = []
-    real = runner._Worker.__init__
-
-    def counted(self: runner._Worker, *args: object) -> None:
-        started.append(self)
-        real(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner._Worker, "__init__", counted)
+    started = count_workers(monkeypatch)
 
     report = lint_paths(["."], jobs=2)
 

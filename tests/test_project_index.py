@@ -23,6 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOP = ROOT / "fixtures" / "projects" / "shop"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>ML\d{3}(?:\s*,\s*ML\d{3})*)")
 HOUR = 3600
+# A project module with a request wrapper other modules import.
+POST_JSON_MODULE = (
+    "import requests\n\n\ndef post_json(url, body):\n"
+    "    return requests.post(url, json=body, timeout=5)\n"
+)
 
 Finding = tuple[str, int, str]  # (path relative to the project, POSIX), line, code
 
@@ -341,13 +346,7 @@ def test_a_module_is_parsed_for_its_imports_only_when_it_uses_what_they_offer(
 ) -> None:
     write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
     write(project, "app/__init__.py", "from .http import post_json\n", age=HOUR)
-    write(
-        project,
-        "app/http.py",
-        "import requests\n\n\ndef post_json(url, body):\n"
-        "    return requests.post(url, json=body, timeout=5)\n",
-        age=HOUR,
-    )
+    write(project, "app/http.py", POST_JSON_MODULE, age=HOUR)
     loop = (
         "    for attempt in range(3):\n        try:\n            return {call}\n"
         "        except OSError:\n            pass\n"
@@ -403,13 +402,7 @@ def test_an_http_module_is_not_parsed_for_a_project_import_it_does_not_use(
     what it imports it still re-exports to the modules that import it."""
     write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
     write(project, "app/__init__.py", "", age=HOUR)
-    write(
-        project,
-        "app/http.py",
-        "import requests\n\n\ndef post_json(url, body):\n"
-        "    return requests.post(url, json=body, timeout=5)\n",
-        age=HOUR,
-    )
+    write(project, "app/http.py", POST_JSON_MODULE, age=HOUR)
     write(
         project,
         "app/errors.py",
