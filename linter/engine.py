@@ -429,7 +429,7 @@ class FileLinter:
         fruitful = tree is None or screen.may_have_facts(
             source,
             self.settings.extra_modules,
-            None if view is None else set(view.index) if view.imports_used else set(),
+            None if view is None else view if view.imports_used else set(),
             view.module if view is not None else None,
             view.package if view is not None else False,
             tree,

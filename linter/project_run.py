@@ -21,9 +21,9 @@ import re
 import signal
 import sys
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from methodlint.analysis.summary import ModuleSummary
 from methodlint.cache import Cache, Entry
@@ -35,6 +35,9 @@ from methodlint.project_screen import imported_words, reexports
 from methodlint.regular_files import read_regular
 from methodlint.runner import _Dispatcher, _Profile
 from methodlint.worker import Job, Outcome
+
+if TYPE_CHECKING:
+    from methodlint.analysis.foreign import ProjectView
 
 # A module-level or class-level binding of a method name, a constant other modules may use:
 # `POST = "POST"` at the start of a line or one indentation level in, alone on its line (a
@@ -107,6 +110,10 @@ class _Node:
     cycle: int = -1  # its import cycle, if it is in one
     rounds: int = 0  # the rounds of its cycle it was checked again in
     next_summary: ModuleSummary | None = None
+    # A member of an import cycle checked in this run: the summaries its last check was given,
+    # and the questions its analysis asked of them (`ProjectView.questions`).
+    sent: dict[str, ModuleSummary] | None = None
+    questions: frozenset[tuple[Hashable, ...]] | None = None
 
     @property
     def fresh_outcome(self) -> bool:
@@ -434,6 +441,7 @@ class _Schedule:
     def done(self, index: int, outcome: Outcome) -> list[tuple[int, Outcome | None]]:
         node = self.nodes[index]
         node.outcome = outcome
+        node.questions = outcome.questions
         if node.rounds:
             # Another round of an import cycle: checked with the summaries of the round
             # before; the new summaries are taken once the whole round is done.
@@ -499,7 +507,9 @@ class _Schedule:
                 node._digest = None
         released: list[tuple[int, Outcome | None]] = []
         for index in cycle.members:
-            released.extend(self._release(self.nodes[index]))
+            node = self.nodes[index]
+            node.sent = node.questions = None
+            released.extend(self._release(node))
         return released
 
     def _again(self, node: _Node, changed: set[int], really: set[int]) -> bool:
@@ -512,7 +522,27 @@ class _Schedule:
             return bool(node.imports & really)
         if not (node.imports & changed) or not self._peers_offer(node, changed):
             return False
-        return not self._unparsed(node) or self._uses_peer_offers(node, changed)
+        if self._unparsed(node):
+            return self._uses_peer_offers(node, changed)
+        return self._answers_differ(node)
+
+    def _answers_differ(self, node: _Node) -> bool:
+        """A question its last check asked of the other modules has another answer with the
+        summaries it would be checked with now: only then can another check differ (the
+        analysis sees nothing else of them). True when its questions are not known."""
+        if node.questions is None or node.sent is None:
+            return True
+        before = self._view(node, node.sent)
+        now = self._view(node, self._index(node, with_peers=True))
+        return any(before.answer(q) != now.answer(q) for q in node.questions)
+
+    def _view(self, node: _Node, index: dict[str, ModuleSummary]) -> ProjectView:
+        from methodlint.analysis.foreign import ProjectView
+
+        view = ProjectView(index, node.file.module, node.file.is_package, node.imports_used)
+        if self.models:
+            view.add(self.models)
+        return view
 
     @staticmethod
     def _unparsed(node: _Node) -> bool:
@@ -583,14 +613,23 @@ class _Schedule:
                 released.append(self._decide(dependent))
         return released
 
-    def job(self, index: int) -> Job:
-        node = self.nodes[index]
-        with_peers = bool(node.rounds)
+    def _index(self, node: _Node, with_peers: bool) -> dict[str, ModuleSummary]:
+        """The summaries a module is checked with (`_seen`, those that offer something)."""
         summaries: dict[str, ModuleSummary] = {}
         for module, other in self._seen(node, with_peers).items():
             if other.digest:
                 assert other.summary is not None
                 summaries[module] = other.summary
+        return summaries
+
+    def job(self, index: int) -> Job:
+        node = self.nodes[index]
+        with_peers = bool(node.rounds)
+        summaries = self._index(node, with_peers)
+        # A member of an import cycle may be checked again after this round: what it asks of
+        # these summaries says whether that would change anything (`_answers_differ`).
+        record = bool(node.peers)
+        node.sent = summaries if record else None
         digest = None
         entry = node.entry
         if (
@@ -608,6 +647,7 @@ class _Schedule:
             package=node.file.is_package,
             index=summaries,
             imports_used=node.imports_used,
+            record=record,
         )
 
 
@@ -667,6 +707,7 @@ def run_project(
         profile.lap("checking")
         profile.add(n.outcome for n in nodes if n.ran and n.outcome is not None)
         profile.workers, profile.prestarted = dispatcher.started, dispatcher.prestarted
+        profile.checked_again = sum(n.rounds for n in nodes)
     if store is not None:
         for node in nodes:
             _remember(node, store, schedule)

@@ -543,6 +543,7 @@ class _Profile:
         self.prestarted = 0
         self.files_read = 0
         self.files_parsed = 0
+        self.checked_again = 0  # checks of import cycle members after their first (project run)
         self.started = self.mark = time.perf_counter()
         self.finished: float | None = None
 
@@ -582,6 +583,7 @@ class _Profile:
         summary["prestarted"] = profile.prestarted
         summary["files_read"] = profile.files_read
         summary["files_parsed"] = profile.files_parsed
+        summary["checked_again"] = profile.checked_again
         print(f"methodlint profile: {json.dumps(summary)}", file=sys.stderr)
 
 

@@ -32,6 +32,7 @@ import ast
 import re
 import warnings
 from collections.abc import Collection, Iterator
+from typing import Protocol, runtime_checkable
 
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES, canonical
 from methodlint.methods import REGISTRY
@@ -191,10 +192,35 @@ def unproductive(qualname: str) -> bool:
         name = name[:cut]
 
 
+@runtime_checkable
+class IndexNames(Protocol):
+    """The modules of a project run's index, as the screen asks about them."""
+
+    def has_module(self, name: str) -> bool:
+        """`name` is a module of the index."""
+        ...
+
+    def has_prefix(self, name: str) -> bool:
+        """`name` is a module of the index or a package above one."""
+        ...
+
+
+class _Names:
+    def __init__(self, modules: Collection[str]) -> None:
+        self.modules = frozenset(modules)
+        self.prefixes = _prefixes(self.modules)
+
+    def has_module(self, name: str) -> bool:
+        return name in self.modules
+
+    def has_prefix(self, name: str) -> bool:
+        return name in self.prefixes
+
+
 def may_have_facts(
     source: str,
     modules: Collection[str] = (),
-    project: Collection[str] | None = None,
+    project: Collection[str] | IndexNames | None = None,
     module: str | None = None,
     package: bool = False,
     tree: ast.Module | None = None,
@@ -203,9 +229,9 @@ def may_have_facts(
 
     `modules`: configured modules beyond the built-in HTTP, retry and framework ones (never
     screened by name). `project`: in a project run, the modules of the index this module
-    sees (those whose summaries offer something), with `module` and `package` to resolve
-    its relative imports; None in a single-file run. `tree`: CPython's tree of `source`,
-    when the caller has it.
+    sees (those whose summaries offer something), or what answers for them (`IndexNames`),
+    with `module` and `package` to resolve its relative imports; None in a single-file run.
+    `tree`: CPython's tree of `source`, when the caller has it.
     """
     if tree is None:
         tree = parse(source)
@@ -219,8 +245,14 @@ def may_have_facts(
     roots = ROOTS | configured
     bound: dict[str, str | None] = {}  # local name -> qualified name (None: never screened)
     spans: list[tuple[int, int, int, int]] = []
-    known = _prefixes(project) if project is not None else frozenset()
-    index = frozenset(project or ())
+    index: IndexNames | None = None
+    if project is not None:
+        index = project if isinstance(project, IndexNames) else _Names(project)
+    # Imports of what may be modules of the index: asked about last, when nothing else keeps
+    # the file, so that a module kept by its own uses asks the index nothing (a project run
+    # checks a module of an import cycle again only when an answer it got changes).
+    imported: list[ast.alias] = []
+    imported_from: list[tuple[str, list[ast.alias]]] = []
     for statement in _imports(tree):
         spans.append(
             (
@@ -233,8 +265,7 @@ def may_have_facts(
         if isinstance(statement, ast.Import):
             for alias in statement.names:
                 top = alias.name.split(".")[0]
-                if project is not None and _imports_index(alias, known, index):
-                    return True
+                imported.append(alias)
                 if top not in roots:
                     continue
                 local = alias.asname or top
@@ -242,16 +273,14 @@ def may_have_facts(
             continue
         source_module = statement.module or ""
         if statement.level:
-            if project is None:
+            if index is None:
                 continue
             absolute = _absolute(statement.level, source_module, module, package)
             if absolute is None:
                 return True  # cannot tell which module: it may be the index's
-            if _from_index(absolute, statement.names, known, index):
-                return True
+            imported_from.append((absolute, statement.names))
             continue
-        if project is not None and _from_index(source_module, statement.names, known, index):
-            return True
+        imported_from.append((source_module, statement.names))
         top = source_module.split(".")[0]
         if top not in roots:
             continue
@@ -260,10 +289,23 @@ def may_have_facts(
                 return True
             local = alias.asname or alias.name
             bound[local] = None if top in configured else f"{source_module}.{alias.name}"
+    if bound and _uses_bound(bound, data, spans):
+        return True
     if project is not None and _calls_a_parameter(tree, data):
         return True
-    if not bound:
-        return constant and _names_a_method(tree)
+    if index is not None and (
+        any(_imports_index(alias, index) for alias in imported)
+        or any(_from_index(name, aliases, index) for name, aliases in imported_from)
+    ):
+        return True
+    return constant and _names_a_method(tree)
+
+
+def _uses_bound(
+    bound: dict[str, str | None], data: bytes, spans: list[tuple[int, int, int, int]]
+) -> bool:
+    """A name bound by an import of an HTTP, retry or framework module is used, outside the
+    import statements, as something other than an unproductive name."""
     text = _without(data, spans)
     names = b"|".join(re.escape(name.encode()) for name in sorted(bound, key=len, reverse=True))
     pattern = re.compile(rb"(?<![A-Za-z_0-9.])(" + names + rb")(?![A-Za-z_0-9])" + _CHAIN)
@@ -274,7 +316,7 @@ def may_have_facts(
         chain = _DOTS_OR_SPACE.sub(b"", match.group(2)).decode()
         if not unproductive(used + chain):
             return True
-    return constant and _names_a_method(tree)
+    return False
 
 
 def parse(source: str) -> ast.Module | None:
@@ -423,20 +465,20 @@ def _prefixes(modules: Collection[str]) -> frozenset[str]:
     return frozenset(m.rsplit(".", i)[0] for m in modules for i in range(m.count(".") + 1))
 
 
-def _imports_index(alias: ast.alias, known: frozenset[str], index: frozenset[str]) -> bool:
+def _imports_index(alias: ast.alias, index: IndexNames) -> bool:
     """`import a.b` binds `a`, through which every module under it is reached; `import a.b
     as c` reaches what is under `a.b`."""
     if alias.asname is None:
-        return alias.name.split(".")[0] in known
+        return index.has_prefix(alias.name.split(".")[0])
     name = alias.name
-    return name in known or any(name.rsplit(".", i)[0] in index for i in range(name.count(".")))
+    return index.has_prefix(name) or any(
+        index.has_module(name.rsplit(".", i)[0]) for i in range(name.count("."))
+    )
 
 
-def _from_index(
-    module: str, aliases: list[ast.alias], known: frozenset[str], index: frozenset[str]
-) -> bool:
+def _from_index(module: str, aliases: list[ast.alias], index: IndexNames) -> bool:
     """`from a import n`: a name of a module of the index, or a module at or above one."""
-    return module in index or any(f"{module}.{a.name}" in known for a in aliases)
+    return index.has_module(module) or any(index.has_prefix(f"{module}.{a.name}") for a in aliases)
 
 
 def _absolute(level: int, name: str, module: str | None, package: bool) -> str | None:

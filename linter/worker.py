@@ -26,6 +26,7 @@ from methodlint.notebook import is_notebook
 from methodlint.regular_files import NotRegularFile, open_regular
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
     from multiprocessing.connection import Connection
 
     from methodlint.analysis.summary import ModuleSummary
@@ -50,6 +51,8 @@ class Job:
     index: dict[str, ModuleSummary] | None = None
     # Whether its bytes use what those summaries offer (`ProjectView.imports_used`).
     imports_used: bool = True
+    # Whether to send back the questions its analysis asked of them (`ProjectView.questions`).
+    record: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class Outcome:
     used: frozenset[str] = frozenset()
     # In a project run: the screen found that the module can produce no fact; not parsed.
     screened: bool = False
+    # The questions asked of the other modules' summaries, when the job said to record them.
+    questions: frozenset[tuple[Hashable, ...]] | None = None
 
 
 # -- the work on one file (in a worker) ---------------------------------------------------------
@@ -116,7 +121,7 @@ def check(linter: FileLinter, job: Job, hashing: bool) -> Outcome:
         linter.load()
         from methodlint.analysis.foreign import ProjectView
 
-        view = ProjectView(job.index, job.module, job.package, job.imports_used)
+        view = ProjectView(job.index, job.module, job.package, job.imports_used, job.record)
         diagnostics, summary = linter.lint_in_project(data, job.display, view)
         if summary is not None:
             summary.to_json()  # made here, in parallel, and sent with it
@@ -131,6 +136,7 @@ def check(linter: FileLinter, job: Job, hashing: bool) -> Outcome:
             summary=summary,
             used=frozenset(view.used),
             screened=view.screened,
+            questions=None if view.questions is None else frozenset(view.questions),
         )
     if not linter.prefilter(data):
         return Outcome([], size, mtime_ns, digest, seconds=(time.perf_counter() - started, 0, 0))

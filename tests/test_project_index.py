@@ -611,6 +611,36 @@ def test_a_member_of_an_import_cycle_is_parsed_for_its_peers_only_when_it_uses_t
     assert profile["files_parsed"] == 2
 
 
+def test_a_member_of_an_import_cycle_is_checked_again_only_when_an_answer_it_got_changes(
+    project: Path,
+) -> None:
+    """http.py and jobs.py import each other. jobs.py's summary changes in the second round
+    (its `run` becomes a wrapper), but http.py asked nothing of it that changes with that
+    (only what the module `jobs` is): it is not checked a third time."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(
+        project,
+        "app/http.py",
+        POST_JSON_MODULE + "\n\ndef registry():\n    from app import jobs\n\n"
+        "    return jobs.__name__\n",
+        age=HOUR,
+    )
+    write(
+        project,
+        "app/jobs.py",
+        "from app.http import post_json\n\n\ndef run(u, b):\n    for attempt in range(3):\n"
+        "        try:\n            return post_json(u, b)\n        except OSError:\n"
+        "            pass\n",
+        age=HOUR,
+    )
+    output, profile = profiled(project, "--no-cache", "app")
+    assert output.splitlines()[0].startswith("app/jobs.py:7:20: ML201")
+    # After the first round: http.py once, as `app.jobs` is now a module it knows, and jobs.py,
+    # which uses http.py's wrapper. Not http.py again after jobs.py's `run` became a wrapper.
+    assert profile["checked_again"] == 2
+
+
 def test_the_imports_of_a_large_project_are_scanned_in_processes(
     shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

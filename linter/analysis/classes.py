@@ -7,6 +7,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from methodlint.analysis.literals import is_none, literal_text
 from methodlint.analysis.resolution import NameResolution
 from methodlint.analysis.scopes import (
     AttributeAssignment,
@@ -27,8 +28,6 @@ from methodlint.analysis.values import (
     Text,
     TextOption,
     Value,
-    is_none,
-    literal_text,
 )
 from methodlint.libraries import (
     CLIENT_METHOD_RESULTS,

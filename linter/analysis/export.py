@@ -8,6 +8,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from methodlint.analysis.foreign import ProjectView
+from methodlint.analysis.literals import is_empty_literal, is_none, literal_text
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry.analysis import RetryAnalysis
 from methodlint.analysis.retry.model import RawScope
@@ -31,9 +32,6 @@ from methodlint.analysis.values import (
     SelfOf,
     Text,
     Value,
-    is_empty_literal,
-    is_none,
-    literal_text,
 )
 from methodlint.analysis.wrappers import RequestSummary, Summary, Wrappers, depends_on_caller
 from methodlint.methods import is_registered

@@ -4,11 +4,16 @@ them resolved against their summaries (`summary.ModuleSummary`), as abstract val
 `import pkg.http`, `from pkg.http import Client`, `from .session import SESSION` and the names
 a package's `__init__.py` re-exports resolve here; every module looked up is remembered
 (`used`), so that a cached result can be checked against the summaries it was computed from.
+
+Every question the analysis asks of the other modules goes through a method of the view, and
+a view may remember them (`questions`): a module of an import cycle is checked again only
+when one of its questions has another answer with its peers' new summaries (`answer`); the
+analysis depends on nothing else of them, so the same answers give the same result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from methodlint.analysis.summary import ClassShape, FunctionShape, ModuleSummary, ValueShape
 from methodlint.analysis.values import (
@@ -34,6 +39,7 @@ class ProjectView:
         module: str | None,
         package: bool,
         imports_used: bool = True,
+        record: bool = False,
     ):
         self.index = index
         self.module = module
@@ -47,6 +53,38 @@ class ProjectView:
         self.screened = False
         self._prefixes = {m.rsplit(".", i)[0] for m in index for i in range(m.count(".") + 1)}
         self._retry_classes: bool | None = None
+        # The questions asked, when `record`: (method, *arguments), answered by `answer`.
+        self.questions: set[tuple[Hashable, ...]] | None = set() if record else None
+
+    def answer(self, question: tuple[Hashable, ...]) -> object:
+        """The answer to a question another view of the same module was asked."""
+        kind, *arguments = question
+        if kind == "retry classes":
+            return self.has_retry_classes
+        method = {
+            "resolve": self.resolve,
+            "attribute": self.attribute,
+            "class_shape": self.class_shape,
+            "function": self.function,
+            "summary": self.summary,
+            "has_module": self.has_module,
+            "has_prefix": self.has_prefix,
+        }[str(kind)]
+        return method(*arguments)  # type: ignore[operator]
+
+    def _ask(self, *question: Hashable) -> None:
+        if self.questions is not None:
+            self.questions.add(question)
+
+    def has_module(self, name: str) -> bool:
+        """A module it has the summary of (the screen asks: `screen.IndexNames`)."""
+        self._ask("has_module", name)
+        return name in self.index
+
+    def has_prefix(self, name: str) -> bool:
+        """A module it has the summary of, or a package above one."""
+        self._ask("has_prefix", name)
+        return name in self._prefixes
 
     def add(self, summaries: Mapping[str, ModuleSummary]) -> None:
         """Modules outside the project the module sees too (`analysis.models`); the
@@ -58,6 +96,7 @@ class ProjectView:
     @property
     def has_retry_classes(self) -> bool:
         """Some module it sees defines a urllib3 Retry subclass."""
+        self._ask("retry classes")
         if self._retry_classes is None:
             self._retry_classes = any(
                 cls.retry is not None for s in self.index.values() for cls in s.classes.values()
@@ -82,6 +121,7 @@ class ProjectView:
 
     def resolve(self, qualname: str) -> Value:
         """An imported name of a project module, if it is one."""
+        self._ask("resolve", qualname)
         name = self.absolute(qualname)
         if name is None:
             return None
@@ -96,15 +136,22 @@ class ProjectView:
         return None
 
     def summary(self, module: str) -> ModuleSummary | None:
+        """A module's whole summary (for `from m import *`)."""
+        self._ask("summary", module)
+        return self._summary(module)
+
+    def _summary(self, module: str) -> ModuleSummary | None:
         found = self.index.get(module)
         if found is not None:
             self.used.add(module)
         return found
 
     def attribute(self, base: Value, attr: str) -> Value:
+        if isinstance(base, (ForeignModule, ForeignClass, ForeignInstance)):
+            self._ask("attribute", base, attr)
         if isinstance(base, ForeignModule):
             submodule = f"{base.name}.{attr}"
-            summary = self.summary(base.name)
+            summary = self._summary(base.name)
             if summary is not None:
                 if attr in summary.names:
                     return self.shape_value(summary.names[attr])
@@ -136,11 +183,13 @@ class ProjectView:
         return None
 
     def class_shape(self, value: ForeignClass | ForeignInstance) -> ClassShape | None:
-        summary = self.summary(value.module)
+        self._ask("class_shape", value)
+        summary = self._summary(value.module)
         return summary.classes.get(value.name) if summary is not None else None
 
     def function(self, value: ForeignFunction) -> FunctionShape | None:
-        summary = self.summary(value.module)
+        self._ask("function", value)
+        summary = self._summary(value.module)
         return summary.functions.get(value.key) if summary is not None else None
 
     def instance(self, value: ForeignClass) -> Value:

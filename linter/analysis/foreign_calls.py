@@ -13,18 +13,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from methodlint.analysis.foreign import ProjectView
+from methodlint.analysis.literals import is_empty_literal, is_none, sends_nothing
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry.model import RawScope
 from methodlint.analysis.scopes import CallSite, Scope
 from methodlint.analysis.summary import FunctionShape, RequestShape
-from methodlint.analysis.values import (
-    ForeignFunction,
-    Text,
-    TextOption,
-    is_empty_literal,
-    is_none,
-    sends_nothing,
-)
+from methodlint.analysis.values import ForeignFunction, Text, TextOption
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
 
 _MAX_DEPTH = 8

@@ -10,16 +10,12 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from methodlint.analysis.classes import ClassResolution
+from methodlint.analysis.literals import is_none, literal_text
 from methodlint.analysis.scopes import (
     CallSite,
     Scope,
 )
-from methodlint.analysis.values import (
-    BoundMethod,
-    Ref,
-    is_none,
-    literal_text,
-)
+from methodlint.analysis.values import BoundMethod, Ref
 from methodlint.analysis.walk import visit
 from methodlint.facts import (
     NO_HEADERS,

@@ -9,20 +9,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from methodlint.analysis.headers import HeaderResolution
+from methodlint.analysis.literals import is_none
 from methodlint.analysis.retry.model import RawScope
 from methodlint.analysis.scopes import (
     CallSite,
     Scope,
 )
-from methodlint.analysis.values import (
-    CONTENT_KEYWORDS,
-    BoundMethod,
-    Built,
-    Ref,
-    Text,
-    TextOption,
-    is_none,
-)
+from methodlint.analysis.values import CONTENT_KEYWORDS, BoundMethod, Built, Ref, Text, TextOption
 from methodlint.facts import (
     UNKNOWN_HEADERS,
     Headers,

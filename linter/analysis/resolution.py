@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from methodlint.analysis.literals import is_none, literal_text, sends_nothing
 from methodlint.analysis.preconditions import string_literal
 from methodlint.analysis.scopes import (
     Binding,
@@ -41,10 +42,7 @@ from methodlint.analysis.values import (
     Text,
     TextOption,
     Value,
-    is_none,
-    literal_text,
     same_api,
-    sends_nothing,
 )
 
 if TYPE_CHECKING:

@@ -5,9 +5,10 @@ functions (the module's instances of them included)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
+if TYPE_CHECKING:
+    import libcst as cst
 
 from methodlint.libraries import (
     CLIENT_TYPES,
@@ -171,13 +172,6 @@ IN_PROGRESS = object()
 ABSENT = object()
 
 
-def literal_text(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
 def same_api(value: object, other: object) -> bool:
     """Equal values, or instances of client types with one API (`PoolManager` or
     `ProxyManager`, chosen by configuration: the request calls are the same)."""
@@ -190,25 +184,3 @@ def same_api(value: object, other: object) -> bool:
         and other.local is None
         and CLIENT_TYPES[value.type].methods is CLIENT_TYPES[other.type].methods
     )
-
-
-def is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
-def sends_nothing(name: str, value: cst.BaseExpression) -> bool:
-    """A body argument that sends no content: `json=None`, or `data=`/`files=`/`content=`/
-    `body=` that are None or an empty literal (`json={}` sends `{}`)."""
-    if name == "json":
-        return is_none(value)
-    return is_none(value) or is_empty_literal(value)
-
-
-def is_empty_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        return node.evaluated_value in ("", b"")
-    if isinstance(node, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
-        return not node.elements
-    if isinstance(node, cst.Call) and not node.args:
-        return get_full_name_for_node(node.func) in ("dict", "list", "tuple", "bytes", "str")
-    return False

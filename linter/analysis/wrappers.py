@@ -20,17 +20,11 @@ from libcst.helpers import get_full_name_for_node
 
 from methodlint.analysis.foreign_calls import ForeignCalls
 from methodlint.analysis.headers import HeaderEdit
+from methodlint.analysis.literals import is_empty_literal, is_none, sends_nothing
 from methodlint.analysis.requests import RawRequest, Resolver
 from methodlint.analysis.retry import names_in
 from methodlint.analysis.scopes import Binding, CallSite, ClassInfo, Scope
-from methodlint.analysis.values import (
-    LocalFunction,
-    SelfOf,
-    Text,
-    is_empty_literal,
-    is_none,
-    sends_nothing,
-)
+from methodlint.analysis.values import LocalFunction, SelfOf, Text
 from methodlint.analysis.walk import walk
 from methodlint.facts import NO_HEADERS, UNKNOWN_HEADERS, Header, Headers
 

@@ -145,7 +145,7 @@ class RetryAnalysis(RetryPolicies):
         offset = 1 if owner.self_name is not None else 0
         values: set[str] = set()
         calls = 0
-        from methodlint.analysis.values import literal_text
+        from methodlint.analysis.literals import literal_text
 
         for site in self.visitor.calls:
             func = site.node.func

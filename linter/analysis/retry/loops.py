@@ -149,7 +149,7 @@ class LoopScopes(RetryBlocks):
 
     def _names_idempotent(self, test: cst.BaseExpression, method_texts: set[str]) -> bool:
         """`method == "GET"` or `method in ("GET", "HEAD")`: true only for idempotent ones."""
-        from methodlint.analysis.values import literal_text
+        from methodlint.analysis.literals import literal_text
         from methodlint.methods import is_idempotent
 
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:

@@ -188,7 +188,7 @@ class RetryPolicies(LoopScopes):
     ) -> frozenset[str] | None:
         """A methods argument as a set, None for a falsy value (every method); raises
         `Unreadable` when methodlint cannot read it."""
-        from methodlint.analysis.values import literal_text
+        from methodlint.analysis.literals import literal_text
 
         if depth > 6:
             raise Unreadable
