@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import platform
 import random
 import signal
 import subprocess
@@ -205,6 +206,56 @@ def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
     assert kept.diagnostics
     assert replaced == kept
     assert len(started) > jobs  # each batch had a worker of its own
+
+
+@needs_fork
+@pytest.mark.skipif(not worker.resident(), reason="the resident memory is read from /proc")
+def test_a_worker_whose_growth_the_allocator_gives_back_is_not_replaced(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch leaves the worker 100 MB larger, all of it memory the allocator gives back
+    when asked (`worker._give_back`): one worker checks every batch."""
+    generated_tree(project, 3)
+    kept = lint_paths(["."], jobs=1)
+    left = [0]
+    real_resident, real_give_back = worker.resident, worker._give_back
+
+    def resident() -> int:
+        return real_resident() + left[0]
+
+    def give_back() -> None:
+        real_give_back()
+        left[0] = 0
+
+    def check(*args: object, **kwargs: object) -> worker.Outcome:
+        left[0] = 100 << 20  # what this file leaves behind
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
+
+    real_check = worker.check
+    monkeypatch.setattr(worker, "resident", resident)
+    monkeypatch.setattr(worker, "_give_back", give_back)
+    monkeypatch.setattr(worker, "check", check)
+    started = count_workers(monkeypatch)
+    report = lint_paths(["."], jobs=1)
+    assert report == kept
+    assert len(started) == 1
+
+
+@pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc" or not worker.resident(),
+    reason="malloc_trim is glibc's; the resident memory is read from /proc",
+)
+def test_the_memory_a_worker_frees_goes_back_to_the_system() -> None:
+    """64 MB of small blocks, freed but for one in 64, stay in the C allocator's heap until
+    the worker gives them back."""
+    before = worker.resident()
+    blocks = [bytearray(1000) for _ in range(65536)]
+    kept = blocks[::64]
+    del blocks
+    grown = worker.resident() - before
+    worker._give_back()
+    assert len(kept) == 1024
+    assert worker.resident() - before < grown // 2
 
 
 @needs_fork
