@@ -411,7 +411,7 @@ class FileLinter:
                 path,
                 f"an expression chains more than {MAX_CHAIN:,} operators; not analysed",
             )
-        if BACKSLASH_LINE.search(data):
+        if has_backslash_line(data):
             # LibCST drops a line that holds only a backslash, which moves every later
             # position; a comment in its place keeps the lines and, as checked, the meaning.
             patched = _without_backslash_lines(source)
@@ -741,7 +741,20 @@ def _fstring_fields(token: str) -> str:
     return "".join(fields)
 
 
-BACKSLASH_LINE = re.compile(rb"^[ \t\f]*\\(?:\r\n|\r|\n)", re.MULTILINE)
+_FIRST_BACKSLASH_LINE = re.compile(rb"[ \t\f]*\\(?:\r\n|\r|\n)")
+# After a line feed: a search that starts with it skips to the next one at once, where `^` in
+# MULTILINE mode is tried at every byte.
+_NEXT_BACKSLASH_LINE = re.compile(rb"\n[ \t\f]*\\(?:\r\n|\r|\n)")
+
+
+def has_backslash_line(data: bytes) -> bool:
+    """A line that holds only a backslash (and indentation)."""
+    if b"\\" not in data:
+        return False
+    return (
+        _FIRST_BACKSLASH_LINE.match(data) is not None
+        or _NEXT_BACKSLASH_LINE.search(data) is not None
+    )
 
 
 def _without_backslash_lines(source: str) -> str | None:
