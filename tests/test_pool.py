@@ -200,7 +200,7 @@ def test_workers_that_have_grown_are_replaced_and_nothing_is_lost(
     a fresh one takes the next: the findings are those of workers that never end."""
     generated_tree(project, 3)
     kept = lint_paths(["."], jobs=jobs)
-    monkeypatch.setattr(worker, "RETIRE_GROWTH", -1)
+    monkeypatch.setattr(worker, "RETIRE_GROWTH", -(1 << 40))  # grown, even after giving back
     started = count_workers(monkeypatch)
     replaced = lint_paths(["."], jobs=jobs)
     assert kept.diagnostics
