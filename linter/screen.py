@@ -19,9 +19,9 @@ their syntax errors, or accepts newer syntax).
 
 In a project run a file also offers a summary to the modules that import it: the screen keeps
 every file that imports a project module of the index, every file with a function that calls
-one of its parameters (a handwritten retry decorator or helper), whatever it uses, and every
-file that writes an HTTP method name as a string a name or attribute may hold (`POST =
-"POST"`, an enum of methods, `self.method = "PUT"`). A method name only passed to a call or
+one of its parameters in a loop (a handwritten retry decorator or helper), whatever it uses,
+and every file that writes an HTTP method name as a string a name or attribute may hold
+(`POST = "POST"`, an enum of methods, `self.method = "PUT"`). A method name only passed to a call or
 compared (`requester.request("POST", url)`, `if verb == "GET":`) in a file that makes no
 request and imports nothing of the index makes neither a fact nor a constant.
 """
@@ -331,10 +331,13 @@ def parse(source: str) -> ast.Module | None:
 
 
 def _calls_a_parameter(tree: ast.Module, data: bytes) -> bool:
-    """A function calls one of its parameters (or of an enclosing function's): it may be a
-    retry decorator, a decorator factory or a retry helper that another module uses, whose
-    summary offers what it retries on even when its only use of an HTTP module is an
-    `except requests.RequestException:`.
+    """A function calls one of its parameters (or of an enclosing function's) inside a loop of
+    its own: it may be a retry decorator, a decorator factory or a retry helper that another
+    module uses, whose summary offers what it retries on even when its only use of an HTTP
+    module is an `except requests.RequestException:`. The analysis takes a function for one
+    only when the call is in the body of a `for` or `while` loop of the same function (or
+    of a function it is in, through lambdas): a callback called once (`on_done(result)`)
+    makes no summary. Any loop counts here, comprehensions too, and any part of it.
 
     Walking the whole tree in Python costs about 2 ms a module; most modules are answered
     first from their bytes: without a lambda, a parameter called is one of the names the
@@ -350,22 +353,52 @@ def _calls_a_parameter(tree: ast.Module, data: bytes) -> bool:
         )
         if called.search(data) is None:
             return False
-    pending: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
+    # (node, the parameters in scope, inside a loop of the function the node is in)
+    pending: list[tuple[ast.AST, frozenset[str], bool]] = [(tree, frozenset(), False)]
     while pending:
-        node, parameters = pending.pop()
+        node, parameters, looping = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             arguments = node.args
             every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
             every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            parameters = parameters | {a.arg for a in every}
+            inner = parameters | {a.arg for a in every}
+            if isinstance(node, ast.Lambda):  # its body is part of the enclosing function's
+                pending.append((node.body, inner, looping))
+                pending.extend((child, parameters, looping) for child in _outside(node))
+                continue
+            # The decorators and defaults run in the enclosing function; the body on its own.
+            pending.extend((statement, inner, False) for statement in node.body)
+            pending.extend((child, parameters, looping) for child in _outside(node))
+            continue
+        if isinstance(node, _LOOPS):
+            looping = True
         elif (
-            isinstance(node, ast.Call)
+            looping
+            and isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id in parameters
         ):
             return True
-        pending.extend((child, parameters) for child in ast.iter_child_nodes(node))
+        pending.extend((child, parameters, looping) for child in ast.iter_child_nodes(node))
     return False
+
+
+_LOOPS = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def _outside(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
+    """What of a function's definition runs where it is defined: decorators, defaults and
+    annotations."""
+    body = node.body if isinstance(node.body, list) else [node.body]
+    return [child for child in ast.iter_child_nodes(node) if child not in body]
 
 
 def _parameters(body: list[ast.stmt], into: set[str]) -> set[str]:

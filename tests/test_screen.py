@@ -224,10 +224,27 @@ _ONLY_INSIDE_A_REQUEST = {"urllib.parse"}
 @pytest.mark.parametrize(
     ("code", "calls"),
     [
-        ("def retry(f):\n    return f(\n        1)\n", True),
-        ("def deco(fn):\n    def inner(*a):\n        return (fn  # c\n            (*a))\n", True),
-        ("class A:\n    @classmethod\n    def make(cls):\n        return cls \\\n()\n", True),
-        ("h = lambda g: g()\n", True),
+        ("def retry(f):\n    for _ in range(3):\n        return f(\n            1)\n", True),
+        (
+            "def deco(fn):\n    def inner(*a):\n        while True:\n"
+            "            return (fn  # c\n                (*a))\n",
+            True,
+        ),
+        (
+            "class A:\n    @classmethod\n    def make(cls):\n        for _ in ():\n"
+            "            return cls \\\n()\n",
+            True,
+        ),
+        ("h = lambda g: [g() for _ in range(3)]\n", True),
+        ("for x in y:\n    h = lambda g: g()\n", True),
+        # Called once, not again after a failure: a callback, not a retry.
+        ("def retry(f):\n    return f(\n        1)\n", False),
+        ("h = lambda g: g()\n", False),
+        # The loop is the enclosing function's; the call is in a function of its own.
+        (
+            "def outer(f):\n    for _ in range(3):\n        def inner():\n            return f()\n",
+            False,
+        ),
         ("def f(x):\n    return self.x(1)\n", False),
         ("def f(x):\n    return x\n\nx(1)\n", False),
         ("def f(x):\n    return 'x(1)'\n", False),
@@ -235,8 +252,8 @@ _ONLY_INSIDE_A_REQUEST = {"urllib.parse"}
     ],
 )
 def test_a_module_that_calls_a_parameter_is_told_apart(code: str, calls: bool) -> None:
-    """The project screen keeps a module whose function calls one of its parameters (a
-    retry helper); its bytes answer first, the tree where they cannot."""
+    """The project screen keeps a module whose function calls one of its parameters in a loop
+    (a retry decorator or helper); its bytes answer first, the tree where they cannot."""
     from methodlint.screen import _calls_a_parameter
 
     tree = ast.parse(code)
