@@ -24,6 +24,7 @@ from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, UNCHECKE
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
 from methodlint.libraries import FRAMEWORK_MODULES, HTTP_MODULES, RETRY_MODULES
+from methodlint.line_start import AtLineStart
 from methodlint.notebook import Cell, NotebookError, is_notebook, join_cells, read_notebook
 from methodlint.registry import all_rules, by_code, plugin_of, selected_rules
 from methodlint.rule import Finding, Rule, RuleSettings
@@ -741,20 +742,12 @@ def _fstring_fields(token: str) -> str:
     return "".join(fields)
 
 
-_FIRST_BACKSLASH_LINE = re.compile(rb"[ \t\f]*\\(?:\r\n|\r|\n)")
-# After a line feed: a search that starts with it skips to the next one at once, where `^` in
-# MULTILINE mode is tried at every byte.
-_NEXT_BACKSLASH_LINE = re.compile(rb"\n[ \t\f]*\\(?:\r\n|\r|\n)")
+_BACKSLASH_LINE = AtLineStart(rb"[ \t\f]*\\(?:\r\n|\r|\n)")
 
 
 def has_backslash_line(data: bytes) -> bool:
     """A line that holds only a backslash (and indentation)."""
-    if b"\\" not in data:
-        return False
-    return (
-        _FIRST_BACKSLASH_LINE.match(data) is not None
-        or _NEXT_BACKSLASH_LINE.search(data) is not None
-    )
+    return b"\\" in data and _BACKSLASH_LINE.found(data)
 
 
 def _without_backslash_lines(source: str) -> str | None:

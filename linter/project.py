@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from pathlib import Path
 
+from methodlint.line_start import AtLineStart
+
 # Folders never walked when the project grows (besides hidden ones and the caller's `skip`).
 SKIPPED_FOLDERS = frozenset(
     {".git", "__pycache__", ".venv", "venv", "build", "dist", "node_modules", "site-packages"}
@@ -271,12 +273,8 @@ def _walk(
 
 # -- imports --------------------------------------------------------------------------------------
 
-# The start of a line that may begin an import statement (after indentation; a BOM first): the
-# file's first line, and a line after a line feed. A search that starts with the line feed
-# skips to the next one at once, where `^` in MULTILINE mode is tried at every byte (four
-# times the cost over the corpus).
-_FIRST_STATEMENT = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\f]*(?=(?:import|from)\b)")
-_NEXT_STATEMENT = re.compile(rb"\n(?:\xef\xbb\xbf)?[ \t\f]*(?=(?:import|from)\b)")
+# The start of a line that may begin an import statement (after indentation; a BOM first).
+_STATEMENT_START = AtLineStart(rb"(?:\xef\xbb\xbf)?[ \t\f]*(?=(?:import|from)\b)")
 _STARTS_IMPORT = re.compile(r"\s*(?:import|from)\b")
 _NAME = r"[^\W\d]\w*"
 _DOTTED = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
@@ -306,22 +304,13 @@ def scan_imports(
     package = (module or "") if is_package else (module or "").rpartition(".")[0]
     result: list[tuple[str, tuple[str, ...]]] = []
     consumed = 0
-    for start in _statement_starts(data):
+    for start in _STATEMENT_START.ends(data):
         if start < consumed:
             continue
         statements, consumed = _statements(data, start)
         for statement in statements:
             result.extend(_parse(statement, module, package))
     return result
-
-
-def _statement_starts(data: bytes) -> Iterator[int]:
-    """Where the keyword of each line that may begin an import statement starts."""
-    first = _FIRST_STATEMENT.match(data)
-    if first is not None:
-        yield first.end()
-    for match in _NEXT_STATEMENT.finditer(data):
-        yield match.end()
 
 
 def _statements(data: bytes, start: int) -> tuple[list[str], int]:

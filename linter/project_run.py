@@ -29,6 +29,7 @@ from methodlint.analysis.summary import ModuleSummary
 from methodlint.cache import Cache, Entry
 from methodlint.diagnostics import Diagnostic
 from methodlint.engine import EngineSettings, FileLinter
+from methodlint.line_start import AtLineStart
 from methodlint.notebook import is_notebook
 from methodlint.project import ProjectFile, components, discover, scan_imports
 from methodlint.project_screen import imported_words, reexports
@@ -41,15 +42,12 @@ if TYPE_CHECKING:
 
 # A module-level or class-level binding of a method name, a constant other modules may use:
 # `POST = "POST"` at the start of a line or one indentation level in, alone on its line (a
-# keyword argument `method="POST",` of a call is none). Looked for on the first line and after
-# each line feed (`_binds_constant`): a search that starts with the line feed skips to the next
-# one at once, where `^` in MULTILINE mode is tried at every byte (three times the cost).
-_CONSTANT_LINE = (
+# keyword argument `method="POST",` of a call is none).
+_CONSTANT = AtLineStart(
     rb"(?:    |\t)?[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*"
-    rb"[\"'](?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[\"'][ \t]*(?:#[^\n]*)?\r?$"
+    rb"[\"'](?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[\"'][ \t]*(?:#[^\n]*)?\r?$",
+    re.MULTILINE | re.IGNORECASE,
 )
-_FIRST_CONSTANT = re.compile(_CONSTANT_LINE, re.MULTILINE | re.IGNORECASE)
-_NEXT_CONSTANT = re.compile(b"\n" + _CONSTANT_LINE, re.MULTILINE | re.IGNORECASE)
 _FILE_CODES = frozenset({"ML001", "ML002", "ML003"})
 # Rounds after the first for the modules of an import cycle: a wrapper chain of that many
 # modules inside one cycle is followed end to end.
@@ -813,10 +811,6 @@ def _stat(node: _Node, linter: FileLinter, store: Cache | None) -> bool:
     return True
 
 
-def _binds_constant(data: bytes) -> bool:
-    return _FIRST_CONSTANT.match(data) is not None or _NEXT_CONSTANT.search(data) is not None
-
-
 def _scanned(
     item: tuple[str, str | None, bool, bool], linter: FileLinter
 ) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
@@ -830,7 +824,7 @@ def _scanned(
     scan = scan_imports(data, module, is_package)
     if linter.prefilter(data):
         return scan, "http"
-    if _binds_constant(data):
+    if _CONSTANT.found(data):
         return scan, "constant"
     return scan, ""
 

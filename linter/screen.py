@@ -358,10 +358,7 @@ def _calls_a_parameter(tree: ast.Module, data: bytes) -> bool:
     while pending:
         node, parameters, looping = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            arguments = node.args
-            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            inner = parameters | {a.arg for a in every}
+            inner = parameters | _arguments(node.args)
             if isinstance(node, ast.Lambda):  # its body is part of the enclosing function's
                 pending.append((node.body, inner, looping))
                 pending.extend((child, parameters, looping) for child in _outside(node))
@@ -397,18 +394,22 @@ _LOOPS = (
 def _outside(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
     """What of a function's definition runs where it is defined: decorators, defaults and
     annotations."""
-    body = node.body if isinstance(node.body, list) else [node.body]
-    return [child for child in ast.iter_child_nodes(node) if child not in body]
+    body = {id(part) for part in (node.body if isinstance(node.body, list) else [node.body])}
+    return [child for child in ast.iter_child_nodes(node) if id(child) not in body]
+
+
+def _arguments(arguments: ast.arguments) -> frozenset[str]:
+    """The names a function's parameters bind."""
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return frozenset(a.arg for a in every)
 
 
 def _parameters(body: list[ast.stmt], into: set[str]) -> set[str]:
     """The parameter names of the functions defined in `body`, at any depth of statements."""
     for statement in body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            arguments = statement.args
-            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            into.update(argument.arg for argument in every)
+            into.update(_arguments(statement.args))
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(statement, name, None)
             if isinstance(inner, list):

@@ -81,7 +81,7 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
     from methodlint.analysis.foreign import ProjectView
     from methodlint.analysis.summary import ModuleSummary
     from methodlint.project import components, discover, scan_imports
-    from methodlint.project_run import _binds_constant, summary_dependencies
+    from methodlint.project_run import _CONSTANT, summary_dependencies
     from methodlint.project_screen import imported_words, reexports
 
     paths = sorted(
@@ -114,7 +114,7 @@ def _project_calls(folder: str) -> list[tuple[list[Site], str | None]]:
                 for d in deps[i]
                 if files[d].module in summaries and files[d].module not in component
             }
-            own = PREFILTER(data[i]) or _binds_constant(data[i])
+            own = PREFILTER(data[i]) or _CONSTANT.found(data[i])
             if not own:
                 # As the linter decides (`project_screen`): parsed when its bytes use what its
                 # imports offer; otherwise its summary is what it re-exports.
