@@ -290,7 +290,7 @@ _FROM_ITEM = re.compile(rf"\s*({_NAME})(?:\s+as\s+{_NAME})?\s*")
 
 
 def scan_imports(
-    data: bytes, module: str | None, is_package: bool
+    data: bytes, module: str | None, is_package: bool, indented: set[int] | None = None
 ) -> list[tuple[str, tuple[str, ...]]]:
     """The import statements of a file's bytes, without parsing: (absolute module, names).
 
@@ -299,7 +299,8 @@ def scan_imports(
     absolute from `module` (the file's own name; `is_package` for an `__init__.py`) and dropped
     when they climb above the top package or the file has no module name. Only statements at the
     start of a line (after indentation or a `;`) are seen; a docstring line that reads like an
-    import is taken for one.
+    import is taken for one. With `indented`, the positions in the result of the imports
+    written indented (in a function, under `if TYPE_CHECKING:`, in a `try`) are added to it.
     """
     package = (module or "") if is_package else (module or "").rpartition(".")[0]
     result: list[tuple[str, tuple[str, ...]]] = []
@@ -308,8 +309,11 @@ def scan_imports(
         if start < consumed:
             continue
         statements, consumed = _statements(data, start)
+        first = len(result)
         for statement in statements:
             result.extend(_parse(statement, module, package))
+        if indented is not None and start and data[start - 1 : start] in (b" ", b"\t", b"\f"):
+            indented.update(range(first, len(result)))
     return result
 
 

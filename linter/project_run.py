@@ -5,9 +5,11 @@ The order comes from a byte-level scan of each file's imports (`project.scan_imp
 modules form a graph whose strongly connected components are checked dependencies first. A
 module is parsed only when it can matter: it imports an HTTP or retry library (the pre-filter),
 it binds a method name (`POST = "POST"`), or a module it imports offers something (a wrapper, a
-client, a constant). Modules of one import cycle are first checked without each other's
-summaries, then those that import a peer with a summary once more with all of them: the result
-does not depend on the order the workers finish in, so `--jobs` never changes it.
+client, a constant). The modules of one import cycle are first checked in an order of their
+imports (`_first_round_order`), each with the summaries of the peers checked before it, then
+those whose questions to the other modules get another answer once more with all of them: the
+order comes from the imports alone, not from when the workers finish, so `--jobs` never
+changes the result.
 
 With the cache, a module whose content and whose imports' summaries are unchanged is not read
 again: its findings and its summary come from the cache, so a pre-commit run on five files
@@ -66,6 +68,9 @@ class _Cycle:
     # (a set per member would be quadratic: kubernetes' models make cycles of 1,400).
     modules: frozenset[str] = frozenset()
     twice: frozenset[str] = frozenset()
+    # The first round: each member waits for the peers it imports that come before it in
+    # an order of the cycle (`_first_round_order`), and sees their summaries.
+    first: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,10 @@ class _Modules:
 
     names: frozenset[str]
     less: str | None = None
+    known: frozenset[str] = frozenset()  # peers whose summaries the member sees already
 
     def __contains__(self, module: object) -> bool:
-        return module != self.less and module in self.names
+        return module != self.less and module in self.names and module not in self.known
 
 
 _NO_MODULES = _Modules(frozenset())
@@ -91,13 +97,19 @@ class _Node:
     entry: Entry | None = None  # the cache's entry for the file, if any
     fresh: bool = False  # its size and modification time are the entry's
     scan: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    indented: frozenset[int] = frozenset()  # the imports of `scan` written indented
     reason: str = ""  # why it is parsed by its own bytes: "http", "constant", or ""
     # A module parsed for its own bytes ("http") whose bytes use nothing its imports offer:
     # importing them is no reason for the worker's screen to parse it (`_decide`).
     imports_used: bool = True
     deps: list[int] = field(default_factory=list)  # nodes of other components it imports
     peers: list[int] = field(default_factory=list)  # the other nodes of its import cycle
+    # The peers it imports that are checked before it in the first round of its cycle, and
+    # the peers that import it and wait for it there.
+    before: list[int] = field(default_factory=list)
+    followers: list[int] = field(default_factory=list)
     imports: set[int] = field(default_factory=set)  # every node it imports
+    eager: set[int] = field(default_factory=set)  # those it imports unindented
     dependents: list[int] = field(default_factory=list)
     waiting: int = 0
     _summary: ModuleSummary | None = None
@@ -168,6 +180,9 @@ class _Schedule:
                 for member in cycle.members:
                     nodes[member].cycle = len(self.cycles)
                 self.cycles.append(cycle)
+                _first_round_order(nodes, cycle.members)
+        # The peers each member of a cycle has seen in the first round, transitively.
+        self._ancestors: dict[int, frozenset[int]] = {}
 
     def _seen(self, node: _Node, with_peers: bool = False) -> dict[str, _Node]:
         """The modules whose summaries a module is checked with: those it imports (and its
@@ -175,7 +190,13 @@ class _Schedule:
         modules (a re-exported wrapper, an inherited method), transitively."""
         seen: dict[str, _Node] = {}
         pending: list[str] = []
-        for other in (self.nodes[i] for i in node.deps + (node.peers if with_peers else [])):
+        # In the first round of its cycle, the peers checked before it, and only those.
+        hidden: set[int] = set()
+        peers = node.peers if with_peers else []
+        if not with_peers and node.cycle >= 0 and self.cycles[node.cycle].first:
+            peers = node.before
+            hidden = set(node.peers) - self._ancestors_of(self.index_of[id(node)])
+        for other in (self.nodes[i] for i in node.deps + peers):
             if other.file.module is not None:
                 seen[other.file.module] = other
                 if other.digest:
@@ -184,6 +205,8 @@ class _Schedule:
             module = pending.pop()
             found = self.by_module.get(module)
             if module in seen or found is None or found is node:
+                continue
+            if hidden and self.index_of[id(found)] in hidden:
                 continue
             seen[module] = found
             if found.digest:
@@ -254,6 +277,45 @@ class _Schedule:
         # A name another member shares stays in (as a set of the peers' names has it).
         return _Modules(cycle.modules, None if own in cycle.twice else own)
 
+    def _unknown_peers(self, node: _Node) -> _Modules:
+        """The module names of the members of its import cycle whose summaries it does not
+        see: in the first round, those not checked before it (`_ancestors`); after, all."""
+        peers = self._peer_modules(node)
+        if node.cycle < 0 or not self.cycles[node.cycle].first:
+            return peers
+        cycle = self.cycles[node.cycle]
+        index = self.index_of[id(node)]
+        known = frozenset(
+            module
+            for i in self._ancestors_of(index)
+            if (module := self.nodes[i].file.module) is not None and module not in cycle.twice
+        )
+        return replace(peers, known=known) if known else peers
+
+    def _ancestors_of(self, index: int) -> frozenset[int]:
+        """The peers a member of an import cycle sees in the first round: those it imports
+        that come before it, and what they saw, transitively. Fixed by the order alone, not
+        by when the workers finish, so that the result never depends on `--jobs`."""
+        found = self._ancestors.get(index)
+        if found is not None:
+            return found
+        stack = [index]
+        while stack:
+            top = stack[-1]
+            missing = [i for i in self.nodes[top].before if i not in self._ancestors]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            if top in self._ancestors:
+                continue
+            seen: set[int] = set()
+            for i in self.nodes[top].before:
+                seen.add(i)
+                seen |= self._ancestors[i]
+            self._ancestors[top] = frozenset(seen)
+        return self._ancestors[index]
+
     def _references(self, node: _Node) -> set[str]:
         """`referenced_modules` of a module's summary (which has a digest)."""
         summary = node.summary
@@ -267,17 +329,17 @@ class _Schedule:
         node.summary = summary
         node._digest = None
         # Its own module is known (the summary just kept); its peers' summaries are not
-        # until its import cycle is done, so what they offer counts (`_cycle_done` then
-        # decides again with all of them).
-        self._cycle = self._peer_modules(node)
+        # until its import cycle is done (but for those checked before it in the first round),
+        # so what they offer counts (`_cycle_done` then decides again with all of them).
+        self._cycle = self._unknown_peers(node)
         node.relevant = summary is not None and self.offers(summary, {summary.module})
 
     def _imports_offer(self, node: _Node) -> bool:
         """What the module imports from other project modules offers it something: a name it
-        imports is a wrapper, a client, a constant, a decorator, or a class with one. A
-        module that imports one of its own import cycle is checked in any case: what the
-        cycle offers is only known after it."""
-        self._cycle = self._peer_modules(node)
+        imports is a wrapper, a client, a constant, a decorator, or a class with one. What
+        the peers of its import cycle offer counts only for those checked before it in the
+        first round (`_unknown_peers`); the others' is known after the round (`_again`)."""
+        self._cycle = self._unknown_peers(node)
         for module, names in node.scan:
             if module in self._cycle:
                 continue  # what the cycle offers is only known after it: not a reason
@@ -338,7 +400,7 @@ class _Schedule:
             self._cycle = _NO_MODULES
             imports = node.scan
         else:
-            self._cycle = peer_modules
+            self._cycle = self._unknown_peers(node)
             imports = self._outside_cycle(node)
         summary = reexports(
             node.file.module,
@@ -460,14 +522,19 @@ class _Schedule:
         if not node.peers:
             return self._release(node)
         cycle = self.cycles[node.cycle]
+        released = self._release(node, node.followers) if cycle.first else []
         cycle.pending -= 1
         if cycle.pending:
-            return []
-        return self._cycle_done(cycle)
+            return released
+        return released + self._cycle_done(cycle)
 
     def _cycle_done(self, cycle: _Cycle) -> list[tuple[int, Outcome | None]]:
         """A round of an import cycle is done: another round for the members that import a
         member whose summary changed, or the cycle is done and its dependents may go."""
+        if cycle.first:
+            cycle.first = False
+            for index in cycle.members:
+                self._ancestors.pop(index, None)
         changed = set(cycle.changed)
         # Members whose cached result was checked with another summary than a peer has now.
         really = set(changed)
@@ -605,9 +672,13 @@ class _Schedule:
                     return True
         return False
 
-    def _release(self, node: _Node) -> list[tuple[int, Outcome | None]]:
+    def _release(
+        self, node: _Node, waiting: list[int] | None = None
+    ) -> list[tuple[int, Outcome | None]]:
+        """The modules that wait for it (its dependents, or `waiting`: the members of its
+        cycle that wait for it in the first round) whose wait is over."""
         released = []
-        for dependent in node.dependents:
+        for dependent in node.dependents if waiting is None else waiting:
             other = self.nodes[dependent]
             other.waiting -= 1
             if not other.waiting:
@@ -650,6 +721,41 @@ class _Schedule:
             imports_used=node.imports_used,
             record=record,
         )
+
+
+def _first_round_order(nodes: list[_Node], members: list[int]) -> None:
+    """An order of an import cycle's members for its first round, the modules a member
+    imports before it where the cycle allows: a depth-first search's post-order over the
+    unindented imports inside the cycle, from the lowest member on. Python itself runs a
+    module's unindented imports first; an import in a function or under `if TYPE_CHECKING:`
+    is how code breaks a cycle, so that import is the one left to the next round. Each member
+    waits for the peers it imports that come before it (`_Node.before`) and is checked with
+    their summaries, so that fewer members need another round. An import of a peer that
+    comes after it closes the cycle: that peer's summary comes in the next round."""
+    inside = set(members)
+    position: dict[int, int] = {}
+    started: set[int] = set()
+    for root in members:
+        if root in started:
+            continue
+        started.add(root)
+        work = [(root, sorted(nodes[root].eager & inside, reverse=True))]
+        while work:
+            top, pending = work[-1]
+            if pending:
+                child = pending.pop()
+                if child not in started:
+                    started.add(child)
+                    work.append((child, sorted(nodes[child].eager & inside, reverse=True)))
+                continue
+            work.pop()
+            position[top] = len(position)
+    for index in members:
+        node = nodes[index]
+        node.before = sorted(i for i in node.imports & inside if position[i] < position[index])
+        node.waiting += len(node.before)
+        for imported in node.before:
+            nodes[imported].followers.append(index)
 
 
 def _stored_digest(node: _Node) -> str | None:
@@ -730,13 +836,13 @@ def _read_all(nodes: list[_Node], linter: FileLinter, store: Cache | None, worke
     project's scan would otherwise keep the workers waiting)."""
     unread = [node for node in nodes if _stat(node, linter, store)]
     items = [(n.file.path, n.file.module, n.file.is_package, n.given) for n in unread]
-    scanned: list[tuple[list[tuple[str, tuple[str, ...]]], str]] | None = None
+    scanned: list[_Scanned] | None = None
     if workers > 1 and len(items) >= _PARALLEL_SCAN:
         scanned = _scan_in_processes(items, linter, workers)
     if scanned is None:
         scanned = [_scanned(item, linter) for item in items]
-    for node, (scan, reason) in zip(unread, scanned, strict=True):
-        node.scan, node.reason = scan, reason
+    for node, (scan, reason, indented) in zip(unread, scanned, strict=True):
+        node.scan, node.reason, node.indented = scan, reason, indented
 
 
 # Files to scan from which the scan runs in worker processes.
@@ -746,7 +852,7 @@ _SCANNING: FileLinter | None = None  # the linter of the scanning processes (for
 
 def _scan_in_processes(
     items: list[tuple[str, str | None, bool, bool]], linter: FileLinter, workers: int
-) -> list[tuple[list[tuple[str, tuple[str, ...]]], str]] | None:
+) -> list[_Scanned] | None:
     """`_scanned` of each item in forked processes; None where they cannot run, or when one
     of them dies (killed, out of memory): the main process scans instead, and never waits
     for a scan that will not come."""
@@ -778,9 +884,7 @@ def _quiet() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _scan_item(
-    item: tuple[str, str | None, bool, bool],
-) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
+def _scan_item(item: tuple[str, str | None, bool, bool]) -> _Scanned:
     assert _SCANNING is not None
     return _scanned(item, _SCANNING)
 
@@ -800,6 +904,7 @@ def _stat(node: _Node, linter: FileLinter, store: Cache | None) -> bool:
         if fresh is not None and fresh.project is not None:
             node.fresh = True
             node.scan = [(m, tuple(n)) for m, n in fresh.project.get("scan", [])]
+            node.indented = frozenset(fresh.project.get("indented", ()))
             node.reason = str(fresh.project.get("reason", ""))
             return False
     if is_notebook(path):
@@ -811,22 +916,27 @@ def _stat(node: _Node, linter: FileLinter, store: Cache | None) -> bool:
     return True
 
 
-def _scanned(
-    item: tuple[str, str | None, bool, bool], linter: FileLinter
-) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
-    """A module's imports of other modules, and why it is parsed by its own bytes: "http"
-    (the pre-filter), "constant" (it binds a method name) or ""."""
+# A module's imports, why it is parsed by its own bytes, and which imports are indented.
+_Scanned = tuple[list[tuple[str, tuple[str, ...]]], str, frozenset[int]]
+
+
+def _scanned(item: tuple[str, str | None, bool, bool], linter: FileLinter) -> _Scanned:
+    """A module's imports of other modules (those written indented apart), and why it is
+    parsed by its own bytes: "http" (the pre-filter), "constant" (it binds a method name) or
+    ""."""
     path, module, is_package, given = item
     try:
         data = read_regular(path)
     except OSError:
-        return [], "http" if given else ""
-    scan = scan_imports(data, module, is_package)
+        return [], "http" if given else "", frozenset()
+    indented: set[int] = set()
+    scan = scan_imports(data, module, is_package, indented)
+    reason = ""
     if linter.prefilter(data):
-        return scan, "http"
-    if _CONSTANT.found(data):
-        return scan, "constant"
-    return scan, ""
+        reason = "http"
+    elif _CONSTANT.found(data):
+        reason = "constant"
+    return scan, reason, frozenset(indented)
 
 
 def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
@@ -837,6 +947,12 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
     for index, node in enumerate(nodes):
         found = summary_dependencies(node.scan, by_module.keys())
         imported.append({by_module[m] for m in found if m in by_module} - {index})
+        if node.indented:
+            eager = [item for i, item in enumerate(node.scan) if i not in node.indented]
+            found = summary_dependencies(eager, by_module.keys())
+            node.eager = {by_module[m] for m in found if m in by_module} - {index}
+        else:
+            node.eager = imported[index]
     graph = {keys[i]: {keys[d] for d in deps} for i, deps in enumerate(imported)}
     component_of: dict[str, int] = {}
     members: list[list[str]] = components(graph)
@@ -889,6 +1005,7 @@ def _remember(node: _Node, store: Cache, schedule: _Schedule) -> None:
     summary = node.summary
     project: dict[str, Any] = {
         "scan": [[m, list(n)] for m, n in node.scan],
+        "indented": sorted(node.indented),
         "reason": node.reason,
         "summary": summary.to_json() if summary is not None else None,
         "digest": summary.digest() if summary is not None else None,

@@ -282,6 +282,24 @@ def test_scan_imports_of_a_module(source: str, expected: list[Any]) -> None:
     assert scan_imports(source.encode("utf-8"), "pkg.sub.mod", False) == expected
 
 
+def test_scan_imports_tells_the_imports_written_indented() -> None:
+    """An import in a function or under `if TYPE_CHECKING:` is how code breaks an import
+    cycle: the order of a cycle's first round leaves those imports to the next round."""
+    source = (
+        "\ufeffimport a\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from b import B; import c\n"
+        "def f():\n"
+        "\tfrom d import (\n        e,\n    )\n"
+        "import g as h, i\n"
+    ).encode("utf-8")
+    indented: set[int] = set()
+    found = scan_imports(source, "pkg.mod", False, indented)
+    assert [module for module, _ in found] == ["a", "typing", "b", "c", "d", "g", "i"]
+    assert sorted(found[i][0] for i in indented) == ["b", "c", "d"]
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

@@ -611,34 +611,56 @@ def test_a_member_of_an_import_cycle_is_parsed_for_its_peers_only_when_it_uses_t
     assert profile["files_parsed"] == 2
 
 
+def write_cycle(project: Path, http_end: str, jobs_start: str) -> None:
+    """app/http.py has a wrapper and imports app/jobs.py in a function (`http_end`); jobs.py
+    (`jobs_start`, then a retry loop around the wrapper) imports http.py."""
+    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
+    write(project, "app/__init__.py", "", age=HOUR)
+    write(project, "app/http.py", POST_JSON_MODULE + http_end, age=HOUR)
+    loop = (
+        "\n\ndef run(u, b):\n    for attempt in range(3):\n        try:\n"
+        "            return post_json(u, b)\n        except OSError:\n            pass\n"
+    )
+    write(project, "app/jobs.py", jobs_start + loop, age=HOUR)
+
+
 def test_a_member_of_an_import_cycle_is_checked_again_only_when_an_answer_it_got_changes(
     project: Path,
 ) -> None:
-    """http.py and jobs.py import each other. jobs.py's summary changes in the second round
-    (its `run` becomes a wrapper), but http.py asked nothing of it that changes with that
-    (only what the module `jobs` is): it is not checked a third time."""
-    write(project, "pyproject.toml", "[tool.methodlint]\ncross-module = true\n", age=HOUR)
-    write(project, "app/__init__.py", "", age=HOUR)
-    write(
-        project,
-        "app/http.py",
-        POST_JSON_MODULE + "\n\ndef registry():\n    from app import jobs\n\n"
-        "    return jobs.__name__\n",
-        age=HOUR,
-    )
-    write(
-        project,
-        "app/jobs.py",
-        "from app.http import post_json\n\n\ndef run(u, b):\n    for attempt in range(3):\n"
-        "        try:\n            return post_json(u, b)\n        except OSError:\n"
-        "            pass\n",
-        age=HOUR,
-    )
+    """http.py and jobs.py import each other (http.py in a function). In the first round
+    jobs.py is checked after http.py, with its summary: its `run` becomes a wrapper. Of the
+    two, only http.py asked something of the other whose answer that changes (what the module
+    `jobs` is); jobs.py asked nothing of http.py that changed: it is not checked again."""
+    registry = "\n\ndef registry():\n    from app import jobs\n\n    return jobs.__name__\n"
+    write_cycle(project, registry, "from app.http import post_json\n")
     output, profile = profiled(project, "--no-cache", "app")
     assert output.splitlines()[0].startswith("app/jobs.py:7:20: ML201")
-    # After the first round: http.py once, as `app.jobs` is now a module it knows, and jobs.py,
-    # which uses http.py's wrapper. Not http.py again after jobs.py's `run` became a wrapper.
-    assert profile["checked_again"] == 2
+    # After the first round: http.py once, as `app.jobs` is now a module it knows.
+    assert profile["checked_again"] == 1
+
+
+def test_a_member_of_an_import_cycle_sees_the_peers_it_imports_that_come_before_it(
+    project: Path,
+) -> None:
+    """jobs.py uses http.py's wrapper in a retry loop; http.py imports jobs.py back (for a
+    label, in a function). In the first round of the cycle http.py is checked first and
+    jobs.py after it, with its summary: jobs.py is parsed then, not in another round, and
+    nothing is checked again, since http.py asked nothing of jobs.py that its summary
+    changes."""
+    label = "\n\ndef label():\n    from app.jobs import LABEL\n\n    return LABEL\n"
+    write_cycle(project, label, "from app.http import post_json\n\nLABEL = 'jobs'\n")
+    output, profile = profiled(project, "--no-cache", "app")
+    assert output.splitlines()[0].startswith("app/jobs.py:9:20: ML201")
+    assert profile["files_parsed"] == 2
+    assert profile["checked_again"] == 0
+    # Either order of the files gives the same result: the order of the first round comes
+    # from the imports, and jobs.py's import of http.py is not the one that closes the cycle.
+    (project / "app/http.py").rename(project / "app/z_http.py")
+    text = (project / "app/jobs.py").read_text("utf-8").replace("app.http", "app.z_http")
+    write(project, "app/jobs.py", text, age=HOUR)
+    output, profile = profiled(project, "--no-cache", "app")
+    assert output.splitlines()[0].startswith("app/jobs.py:9:20: ML201")
+    assert profile["checked_again"] == 0
 
 
 def test_the_imports_of_a_large_project_are_scanned_in_processes(
