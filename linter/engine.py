@@ -9,17 +9,16 @@ from __future__ import annotations
 import ast
 import gc
 import re
-import sys
-import threading
 import time
 import tokenize
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from methodlint import screen, suppress
+from methodlint.big_stack import in_big_stack
 from methodlint.config import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, UNCHECKED_CODES, Config
 from methodlint.diagnostics import Diagnostic, Span
 from methodlint.facts import FileFacts
@@ -175,11 +174,6 @@ class PreFilter:
 
 # -- the analysis of one file -------------------------------------------------------------
 
-_T = TypeVar("_T")
-# The stack of the thread that parses and analyses a file, in megabytes: LibCST's visitors
-# recurse once per nesting level of the tree. It is reserved address space, mostly untouched.
-STACK_MB = 512
-
 
 def preload() -> None:
     """Import what analysing a file imports on first use: LibCST, the analysis and the
@@ -197,38 +191,6 @@ def preload() -> None:
     from methodlint.analysis.retry import helpers, recursion  # noqa: F401
 
     all_rules()
-
-
-def _in_big_stack(function: Callable[[], _T]) -> _T:
-    """Run `function` in a thread with a large stack and recursion limit: LibCST's visitors
-    recurse once per nesting level of the tree."""
-    result: list[_T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(function())
-        except BaseException as caught:
-            error.append(caught)
-
-    old_limit = sys.getrecursionlimit()
-    old_size = threading.stack_size()
-    sys.setrecursionlimit(max(old_limit, 30_000))
-    try:
-        threading.stack_size(STACK_MB * 1024 * 1024)
-        thread = threading.Thread(target=target, name="methodlint-file")
-        try:
-            thread.start()
-        except RuntimeError:
-            # Under a worker's memory limit the stack may not fit any more.
-            raise MemoryError("no room for the analysis thread's stack") from None
-    finally:
-        threading.stack_size(old_size)
-    thread.join()
-    sys.setrecursionlimit(old_limit)
-    if error:
-        raise error[0]
-    return result[0]
 
 
 @contextmanager
@@ -448,7 +410,7 @@ class FileLinter:
         del tree
         try:
             with _collector_paused():
-                return _in_big_stack(lambda: self._analyse(source, path, python))
+                return in_big_stack(lambda: self._analyse(source, path, python))
         except MemoryError:
             raise  # the worker reports it (the memory limit), and it is not remembered
         except RecursionError:

@@ -550,7 +550,7 @@ def _limit_memory(megabytes: int) -> None:
         import resource
     except ImportError:  # not on this system
         return
-    from methodlint.engine import STACK_MB
+    from methodlint.big_stack import STACK_MB
 
     limit = (megabytes + STACK_MB) * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):

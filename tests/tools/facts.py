@@ -65,7 +65,8 @@ def compare(path: str) -> dict[str, Any]:
 
     from methodlint import screen
     from methodlint.analysis.pipeline import analyse
-    from methodlint.engine import PreFilter, _in_big_stack, decode
+    from methodlint.big_stack import in_big_stack
+    from methodlint.engine import PreFilter, decode
     from methodlint.facts import FileFacts
 
     result: dict[str, Any] = {"path": path, "prefiltered": False, "screened": False}
@@ -95,7 +96,7 @@ def compare(path: str) -> dict[str, Any]:
         return result
     parsed = time.perf_counter()
     try:
-        reference, _ = _in_big_stack(lambda: analyse(module, path))
+        reference, _ = in_big_stack(lambda: analyse(module, path))
     except Exception as error:
         result["error"] = f"analysis failed: {type(error).__name__}: {error}"
         return result
@@ -105,7 +106,7 @@ def compare(path: str) -> dict[str, Any]:
     )
     candidate = FileFacts(path=path)
     if kept:
-        candidate = _in_big_stack(lambda: analyse(module, path, tree=tree, source=source))[0]
+        candidate = in_big_stack(lambda: analyse(module, path, tree=tree, source=source))[0]
     result["seconds"] = [screened - started, parsed - screened, analysed - parsed]
     before, after = canonical(reference), canonical(candidate)
     # Without the file's own path: digests saved from one checkout compare with another's.
