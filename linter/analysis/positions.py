@@ -291,18 +291,8 @@ def _by_statement(
         if not nodes:
             return direct
     wanted = {id(node) for node in nodes}
-    owners: dict[int, _Statement] = {}
-    left = len(wanted)
-    stack: list[tuple[cst.CSTNode, _Statement | None]] = [(module, None)]
-    while stack and left:
-        node, owner = stack.pop()
-        key = id(node)
-        owner = statements.get(key, owner)
-        if key in wanted and key not in owners and owner is not None:
-            owners[key] = owner
-            left -= 1
-        stack.extend((child, owner) for child in children(node))
-    if left:
+    owners = _owners(statements, wanted)
+    if owners is None:
         return None
     found: dict[int, Span] = {}
     targets: dict[int, tuple[_Statement, set[int]]] = {}
@@ -320,6 +310,32 @@ def _by_statement(
         found.update(spans)
     found.update(direct)
     return found
+
+
+def _owners(statements: dict[int, _Statement], wanted: set[int]) -> dict[int, _Statement] | None:
+    """The innermost statement that holds each wanted node (None unless each has one): each
+    statement's own nodes, those of its header and of the small statements of its line,
+    walked apart from the statements it holds, until every wanted node is found."""
+    owners: dict[int, _Statement] = {}
+    left = len(wanted)
+    for statement in statements.values():
+        key = id(statement.node)
+        if key in wanted and key not in owners:
+            owners[key] = statement
+            left -= 1
+        stack = children(statement.node)
+        while stack and left:
+            node = stack.pop()
+            key = id(node)
+            if key in statements:
+                continue  # a statement of its own
+            if key in wanted and key not in owners:
+                owners[key] = statement
+                left -= 1
+            stack.extend(children(node))
+        if not left:
+            break
+    return None if left else owners
 
 
 def _is_part(node: cst.CSTNode, statements: dict[int, _Statement]) -> bool:

@@ -56,6 +56,21 @@ _SAME_SPAN: dict[type[cst.CSTNode], tuple[type[ast.AST], ...]] = {
 }
 
 
+# Of those, the ones that hold no expression paired further.
+_LEAVES = frozenset(
+    {
+        cst.Name,
+        cst.SimpleString,
+        cst.ConcatenatedString,
+        cst.FormattedString,
+        cst.Integer,
+        cst.Float,
+        cst.Imaginary,
+        cst.Ellipsis,
+    }
+)
+
+
 class _Pairing:
     def __init__(self, targets: set[int], column: Columns) -> None:
         self.targets = targets
@@ -233,7 +248,8 @@ class _Pairing:
     def expression(self, node: cst.CSTNode, python: ast.AST) -> None:
         if self.done():
             return
-        kinds = _SAME_SPAN.get(type(node))
+        cls = type(node)
+        kinds = _SAME_SPAN.get(cls)
         if kinds is None:
             self.other(node, python)
             return
@@ -241,55 +257,59 @@ class _Pairing:
             raise _Mismatch
         if id(node) in self.targets:
             self.found[id(node)] = self.span(python)
-        if isinstance(node, cst.Attribute):
+        # By exact type (the keys of `_SAME_SPAN` have no subclasses): an `isinstance` test
+        # of a LibCST class goes through ABCMeta, and a leaf would pass a dozen of them.
+        if cls in _LEAVES:
+            return
+        if cls is cst.Attribute:
             self.expression(node.value, python.value)  # type: ignore[attr-defined]
-        elif isinstance(node, cst.Call):
-            assert isinstance(python, ast.Call)
+        elif cls is cst.Call:
+            assert isinstance(node, cst.Call) and isinstance(python, ast.Call)
             self.expression(node.func, python.func)
             self.arguments(node.args, python)
-        elif isinstance(node, cst.BinaryOperation):
-            assert isinstance(python, ast.BinOp)
+        elif cls is cst.BinaryOperation:
+            assert isinstance(node, cst.BinaryOperation) and isinstance(python, ast.BinOp)
             self.expression(node.left, python.left)
             self.expression(node.right, python.right)
-        elif isinstance(node, cst.BooleanOperation):
-            assert isinstance(python, ast.BoolOp)
+        elif cls is cst.BooleanOperation:
+            assert isinstance(node, cst.BooleanOperation) and isinstance(python, ast.BoolOp)
             if len(python.values) != 2:
                 raise _Mismatch  # CPython's `a or b or c` is one node, LibCST's two
             self.expression(node.left, python.values[0])
             self.expression(node.right, python.values[1])
-        elif isinstance(node, cst.UnaryOperation):
+        elif cls is cst.UnaryOperation:
             self.expression(node.expression, python.operand)  # type: ignore[attr-defined]
-        elif isinstance(node, cst.Comparison):
-            assert isinstance(python, ast.Compare)
+        elif cls is cst.Comparison:
+            assert isinstance(node, cst.Comparison) and isinstance(python, ast.Compare)
             if len(node.comparisons) != len(python.comparators):
                 raise _Mismatch
             self.expression(node.left, python.left)
             for target, other in zip(node.comparisons, python.comparators, strict=True):
                 self.expression(target.comparator, other)
-        elif isinstance(node, cst.Subscript):
-            assert isinstance(python, ast.Subscript)
+        elif cls is cst.Subscript:
+            assert isinstance(node, cst.Subscript) and isinstance(python, ast.Subscript)
             self.expression(node.value, python.value)
             self.subscript(node.slice, python.slice)
-        elif isinstance(node, cst.Dict):
-            assert isinstance(python, ast.Dict)
+        elif cls is cst.Dict:
+            assert isinstance(node, cst.Dict) and isinstance(python, ast.Dict)
             self.dictionary(node, python)
-        elif isinstance(node, (cst.List, cst.Set)):
+        elif cls is cst.List or cls is cst.Set:
             self.elements(node.elements, python.elts)  # type: ignore[attr-defined]
-        elif isinstance(node, cst.IfExp):
-            assert isinstance(python, ast.IfExp)
+        elif cls is cst.IfExp:
+            assert isinstance(node, cst.IfExp) and isinstance(python, ast.IfExp)
             self.expression(node.test, python.test)
             self.expression(node.body, python.body)
             self.expression(node.orelse, python.orelse)
-        elif isinstance(node, cst.Await):
+        elif cls is cst.Await:
             self.expression(node.expression, python.value)  # type: ignore[attr-defined]
-        elif isinstance(node, cst.NamedExpr):
-            assert isinstance(python, ast.NamedExpr)
+        elif cls is cst.NamedExpr:
+            assert isinstance(node, cst.NamedExpr) and isinstance(python, ast.NamedExpr)
             self.expression(node.target, python.target)
             self.expression(node.value, python.value)
-        elif isinstance(node, (cst.ListComp, cst.SetComp)):
-            self.comprehension(node.elt, node.for_in, python)
-        elif isinstance(node, cst.DictComp):
-            assert isinstance(python, ast.DictComp)
+        elif cls is cst.ListComp or cls is cst.SetComp:
+            self.comprehension(node.elt, node.for_in, python)  # type: ignore[attr-defined]
+        elif cls is cst.DictComp:
+            assert isinstance(node, cst.DictComp) and isinstance(python, ast.DictComp)
             self.comprehension(node.key, node.for_in, python)
             self.expression(node.value, python.value)
 
