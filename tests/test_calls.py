@@ -110,6 +110,38 @@ def test_a_request_changed_elsewhere_has_unknown_headers(change: str) -> None:
     assert not known
 
 
+CLIENT = (
+    "import requests\n\n\nclass Client:\n"
+    "    def __init__(self):\n"
+    "        self.headers = {'Accept': 'application/json'}\n"
+    "        self.session = requests.Session()\n\n"
+    "    def pay(self, body):\n"
+    "        return self.session.post('https://x.test/pay', json=body, headers=self.headers)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "known"),
+    [
+        ("", True),
+        ("        self.headers['Idempotency-Key'] = key\n", False),
+        ("        self.headers |= {'Idempotency-Key': key}\n", False),
+        ("        del self.headers['Accept']\n", False),
+        ("        n, self.headers['Idempotency-Key'] = 1, key\n", False),
+        ("        self.headers = {'Idempotency-Key': key}\n", False),  # a second value
+        ("        self.other['Idempotency-Key'] = key\n", True),
+    ],
+)
+def test_headers_held_by_an_attribute_are_unknown_when_the_file_changes_them(
+    change: str, known: bool
+) -> None:
+    """`headers=self.headers`: the headers the attribute was given, unless the file changes
+    that attribute's object (in any class: attributes are told apart by name)."""
+    source = CLIENT + ("\n    def sign(self, key):\n" + change if change else "")
+    [(_, found, _)] = headers_of(source)
+    assert found is known
+
+
 def test_a_prepared_request_changed_after_prepare_has_unknown_headers() -> None:
     source = (
         "import requests\n"

@@ -16,7 +16,6 @@ from methodlint.analysis.scopes import (
     Scope,
 )
 from methodlint.analysis.values import BoundMethod, Ref
-from methodlint.analysis.walk import visit
 from methodlint.facts import (
     NO_HEADERS,
     UNKNOWN_HEADERS,
@@ -382,9 +381,15 @@ class HeaderResolution(ClassResolution):
     def _changed_attributes(self) -> set[str]:
         """Names of attributes whose object the file may change in place (see above)."""
         if self._attribute_changes is None:
-            finder = _AttributeChanges()
-            visit(self.module, finder)
-            changed = finder.changed
+            changed: set[str] = set()
+            # The assignments the module's walk met, in its order (`ScopeVisitor`).
+            for assignment in self.visitor.assignments:
+                if isinstance(assignment, cst.Assign):
+                    for target in assignment.targets:
+                        _changed_in_place(target.target, changed)
+                else:
+                    augmented = isinstance(assignment, cst.AugAssign)
+                    _changed_in_place(assignment.target, changed, augmented)
             for site in self.visitor.calls:
                 func = site.node.func
                 if (
@@ -407,29 +412,17 @@ class HeaderResolution(ClassResolution):
         return found is not None and found[0] is owner
 
 
-class _AttributeChanges(cst.CSTVisitor):
-    """Attributes changed in place by assignment: `o.x[k] = v`, `del o.x[k]`, `o.x |= v`."""
-
-    def __init__(self) -> None:
-        self.changed: set[str] = set()
-
-    def _target(self, target: cst.BaseExpression, augmented: bool = False) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._target(element.value)
-            return
-        node = target
-        while isinstance(node, cst.Subscript):
-            node = node.value
-        if isinstance(node, cst.Attribute) and (augmented or node is not target):
-            self.changed.add(node.attr.value)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._target(target.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._target(node.target, augmented=True)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._target(node.target)
+def _changed_in_place(
+    target: cst.BaseExpression, changed: set[str], augmented: bool = False
+) -> None:
+    """Attributes an assignment's target changes in place: `o.x[k] = v`, `del o.x[k]`,
+    `o.x |= v`."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _changed_in_place(element.value, changed)
+        return
+    node = target
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    if isinstance(node, cst.Attribute) and (augmented or node is not target):
+        changed.add(node.attr.value)

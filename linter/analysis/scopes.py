@@ -155,6 +155,8 @@ class ScopeVisitor(cst.CSTVisitor):
         self.scope = self.module_scope
         self.calls: list[CallSite] = []
         self.mutations: list[Mutation] = []
+        # Every assignment, augmented assignment and `del`, for what changes in place.
+        self.assignments: list[cst.Assign | cst.AugAssign | cst.Del] = []
         self.classes: list[ClassInfo] = []
         # Attribute reads (`request.form`), for what route handlers read of the request, and
         # the top-level modules imported anywhere (`flask`), to skip that analysis cheaply.
@@ -433,6 +435,7 @@ class ScopeVisitor(cst.CSTVisitor):
                 self.scope.bind(bound, Binding("import", self.scope, qualname=f"{module}.{name}"))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.assignments.append(node)
         for target in node.targets:
             self._assign(target.target, node.value)
 
@@ -512,6 +515,7 @@ class ScopeVisitor(cst.CSTVisitor):
             )
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.assignments.append(node)
         if isinstance(node.target, cst.Name):
             self.scope.bind(node.target.value, Binding("unknown", self.scope))
             self.mutations.append(
@@ -521,6 +525,7 @@ class ScopeVisitor(cst.CSTVisitor):
             self._assign_attribute(node.target, None)  # rebinding: no longer one value
 
     def visit_Del(self, node: cst.Del) -> None:
+        self.assignments.append(node)
         target = node.target
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.mutations.append(
