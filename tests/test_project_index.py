@@ -507,7 +507,8 @@ def test_an_edit_in_an_import_cycle_re_checks_the_members_it_changes(tmp_path: P
 
 def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path) -> None:
     """Each member of a cycle asks which modules are its peers (kubernetes' models make
-    cycles of 1,400 modules): the answers share the cycle's one set of names."""
+    cycles of 1,400 modules): the answers share the cycle's one set of names, and the
+    members share one list of the cycle's nodes."""
     from methodlint.engine import EngineSettings, FileLinter
     from methodlint.project import discover
     from methodlint.project_run import _link, _Node, _read_all, _Schedule
@@ -527,9 +528,12 @@ def test_an_import_cycle_costs_memory_in_its_size_not_its_square(tmp_path: Path)
     assert len(members) == count
     views = [schedule._peer_modules(node) for node in members]
     assert len({id(view.names) for view in views}) == 1
+    assert len({id(node.peers) for node in members}) == 1
     for node, view in zip(members, views, strict=True):
         assert node.file.module not in view
-        assert all(nodes[peer].file.module in view for peer in node.peers)
+        others = [nodes[peer] for peer in node.peers if nodes[peer] is not node]
+        assert len(others) == count - 1
+        assert all(other.file.module in view for other in others)
 
 
 TRANSPORT = (
