@@ -372,9 +372,11 @@ class _Schedule:
         return [(m, names) for m, names in node.scan if m not in self._cycle]
 
     def _offering(self, module: str) -> ModuleSummary | None:
-        """The summary of a project module that offers something, None otherwise."""
+        """The summary of a project module that offers something, None otherwise. None too
+        for a peer whose summary is not known yet (`_cycle`): one that finished first is
+        not seen either, so that what a module is decided by never depends on `--jobs`."""
         found = self.by_module.get(module)
-        if found is None or not found.digest:
+        if found is None or not found.digest or module in self._cycle:
             return None
         return found.summary
 
