@@ -112,7 +112,7 @@ class _Node:
     before: list[int] = field(default_factory=list)
     followers: list[int] = field(default_factory=list)
     imports: set[int] = field(default_factory=set)  # every node it imports
-    eager: set[int] = field(default_factory=set)  # those it imports unindented
+    eager: set[int] = field(default_factory=set)  # those it imports unindented (in a cycle)
     dependents: list[int] = field(default_factory=list)
     waiting: int = 0
     _summary: ModuleSummary | None = None
@@ -193,13 +193,13 @@ class _Schedule:
         modules (a re-exported wrapper, an inherited method), transitively."""
         seen: dict[str, _Node] = {}
         pending: list[str] = []
-        # In the first round of its cycle, the peers checked before it, and only those.
-        hidden: set[int] = set()
         own = self.index_of[id(node)]
         peers = [i for i in node.peers if i != own] if with_peers else []
+        # In the first round of its cycle, the peers checked before it, and only those.
+        seen_first: frozenset[int] | None = None
         if not with_peers and node.cycle >= 0 and self.cycles[node.cycle].first:
             peers = node.before
-            hidden = set(node.peers) - self._ancestors_of(own) - {own}
+            seen_first = self._ancestors_of(own)
         for other in (self.nodes[i] for i in node.deps + peers):
             if other.file.module is not None:
                 seen[other.file.module] = other
@@ -210,7 +210,11 @@ class _Schedule:
             found = self.by_module.get(module)
             if module in seen or found is None or found is node:
                 continue
-            if hidden and self.index_of[id(found)] in hidden:
+            if (
+                seen_first is not None
+                and found.cycle == node.cycle
+                and self.index_of[id(found)] not in seen_first
+            ):
                 continue
             seen[module] = found
             if found.digest:
@@ -953,12 +957,6 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
     for index, node in enumerate(nodes):
         found = summary_dependencies(node.scan, by_module.keys())
         imported.append({by_module[m] for m in found if m in by_module} - {index})
-        if node.indented:
-            eager = [item for i, item in enumerate(node.scan) if i not in node.indented]
-            found = summary_dependencies(eager, by_module.keys())
-            node.eager = {by_module[m] for m in found if m in by_module} - {index}
-        else:
-            node.eager = imported[index]
     graph = {keys[i]: {keys[d] for d in deps} for i, deps in enumerate(imported)}
     component_of: dict[str, int] = {}
     members: list[list[str]] = components(graph)
@@ -971,7 +969,11 @@ def _link(nodes: list[_Node], modules: dict[str, str]) -> None:
         own = component_of[keys[index]]
         node.peers = indices[own] if len(indices[own]) > 1 else []
         node.deps = sorted(d for d in imported[index] if component_of[keys[d]] != own)
-        node.imports = imported[index]
+        node.imports = node.eager = imported[index]
+        if node.peers and node.indented:  # the order of its cycle's first round
+            eager = [item for i, item in enumerate(node.scan) if i not in node.indented]
+            found = summary_dependencies(eager, by_module.keys())
+            node.eager = {by_module[m] for m in found if m in by_module} - {index}
         node.waiting = len(node.deps)
         for dependency in node.deps:
             nodes[dependency].dependents.append(index)
