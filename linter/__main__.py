@@ -61,8 +61,31 @@ def _interrupt(number: int, frame: FrameType | None) -> None:
     raise Interrupted(number)
 
 
+_REPORT_UNRAISABLE = sys.unraisablehook
+
+
+def _unraisable(unraisable: Any) -> None:
+    """Python runs a signal's handler wherever the main thread is, a weakref callback or a
+    `__del__` among them (importlib's module locks have one: a Ctrl-C while a module is
+    imported may land there), and an exception raised there goes nowhere: the run would go
+    on as if never interrupted, waiting for a worker that ignores the signal. The signal is
+    sent again a moment later from another thread (sent from here, its handler would run
+    here, inside this hook), to be raised once the main thread is back in code that passes
+    it on; should it land in such a place again, this runs again."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        import threading
+
+        _on_signals(signal, _interrupt)
+        again = threading.Timer(0.01, signal.raise_signal, (unraisable.exc_value.args[0],))
+        again.daemon = True
+        again.start()
+        return
+    _REPORT_UNRAISABLE(unraisable)
+
+
 def run() -> None:
     try:
+        sys.unraisablehook = _unraisable
         _on_signals(signal, _interrupt)
         from methodlint import prestart
 

@@ -316,6 +316,48 @@ def test_an_interruption_during_start_up_is_one_line(project: Path) -> None:
     assert done.stderr == "methodlint: interrupted\n"
 
 
+def test_an_interruption_that_lands_in_a_weakref_callback_still_ends_the_run(
+    project: Path,
+) -> None:
+    # Python runs a signal's handler wherever the main thread is: in a weakref callback (as
+    # importlib's module locks have) the exception it raises would be printed and dropped,
+    # and the run would go on as if never interrupted.
+    launcher = textwrap.dedent(
+        """
+        import os, signal, sys, time, weakref
+        sys.argv = ["methodlint", "."]
+        from methodlint import __main__ as entry
+        import methodlint.cli
+
+        class Thing:
+            pass
+
+        def callback(reference):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):  # the handler runs here, inside the callback
+                pass
+
+        def main():
+            thing = Thing()
+            reference = weakref.ref(thing, callback)
+            del thing
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+            print("not interrupted")
+
+        methodlint.cli.main = main
+        entry.run()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", launcher], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == ""
+    assert done.stderr == "methodlint: interrupted\n"
+    assert done.returncode == 130
+
+
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
 def test_an_interruption_while_the_entry_point_is_imported_is_one_line(
     project: Path, name: str
